@@ -1,0 +1,1 @@
+"""Bundled models and examples (installed as ``sigdae.assets``)."""

@@ -1,0 +1,1 @@
+"""Bundled data sets (installed as ``sigdae.datasets``)."""

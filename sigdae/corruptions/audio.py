@@ -1,0 +1,1 @@
+"""Audio corruptions (filled in by the speech work)."""

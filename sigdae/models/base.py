@@ -1,0 +1,76 @@
+"""What every sigdae model is: an ``nn.Module`` built from a plain config dict, that maps a noisy
+batch to a clean estimate of the same shape and can report regularisation terms of its last forward.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {
+    "identity": lambda y: y,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+}
+
+
+class ModelError(ValueError):
+    """A model was configured wrongly or given an input it cannot take (one readable line)."""
+
+
+class Denoiser(nn.Module):
+    """Base class for models.
+
+    * ``name``: registry name (set by ``MODELS.register``).
+    * ``signal``: what it takes: ``image`` (N, C, H, W), ``waveform`` (N, C, T), ``spectrogram``, or ``any``.
+    * ``config``: the keyword arguments it was built with (JSON/TOML-safe), saved in checkpoints.
+    * ``forward_raw(x)`` gives the pre-activation output, ``forward(x)`` the output in signal space.
+      A loss that is better computed on logits (BCE after a sigmoid) uses ``forward_raw``.
+    * ``penalties()`` returns the regularisation terms of the last forward (sparsity, KL, contraction),
+      each already a scalar; the trainer multiplies them by their weights.
+    """
+
+    name: ClassVar[str] = ""
+    signal: ClassVar[str] = "any"
+    output_activation: str = "identity"
+
+    def __init__(self, **config: Any):
+        super().__init__()
+        self.config = dict(config)
+
+    def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward_raw")
+
+    def activate(self, raw: torch.Tensor) -> torch.Tensor:
+        return ACTIVATIONS[self.output_activation](raw)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activate(self.forward_raw(x))
+
+    def penalties(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    @torch.no_grad()
+    def denoise(self, x: torch.Tensor) -> torch.Tensor:
+        was_training = self.training
+        self.eval()
+        try:
+            return self(x)
+        finally:
+            self.train(was_training)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {"signal": cls.signal}
+
+
+def check_activation(name: str, owner: str) -> str:
+    if name not in ACTIVATIONS:
+        raise ModelError(f"{owner}: unknown output activation '{name}' (choose from {', '.join(ACTIVATIONS)})")
+    return name
