@@ -1,0 +1,310 @@
+"""Audio file I/O and small DSP helpers (soundfile for files, torchaudio only for DSP).
+
+    x, sr = read("speech.flac")                # float32 tensor (channels, frames)
+    write("out.wav", x, sr, subtype="PCM_24")  # atomic: temp file in the same folder, then os.replace
+    for block in iter_blocks("long.wav", 16000): ...
+    with StreamWriter("out.flac", sr, channels=1) as w: w.write(block)
+
+Every failure to read or write a file raises :class:`AudioError` (a ``ValueError``) with one line
+naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import soundfile as sf
+import torch
+
+# Extensions tried when scanning a folder for recordings (anything else, e.g. MANIFEST.tsv, is ignored).
+AUDIO_EXTENSIONS = frozenset({
+    ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".au", ".snd",
+    ".caf", ".w64", ".rf64", ".sph", ".nist", ".voc", ".htk", ".sd2", ".paf", ".mat", ".xi",
+})
+# Extensions whose format soundfile cannot infer from the name.
+_FORMAT_BY_EXTENSION = {".opus": ("OGG", "OPUS"), ".oga": ("OGG", None), ".wave": ("WAV", None),
+                        ".aif": ("AIFF", None), ".aifc": ("AIFF", None), ".snd": ("AU", None),
+                        ".sph": ("NIST", None), ".mp3": ("MP3", "MPEG_LAYER_III")}
+_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
+
+
+class AudioError(ValueError):
+    """An audio file is missing, unreadable or cannot be written (one line naming the file)."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    path: str
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _error(path: Any, action: str, exc: BaseException | str) -> AudioError:
+    reason = exc if isinstance(exc, str) else _one_line(exc)
+    return AudioError(f"cannot {action} audio file {os.fspath(path)}: {reason}")
+
+
+def _check_readable(path: str | os.PathLike) -> str:
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise _error(path, "read", "no such file")
+    if os.path.isdir(path):
+        raise _error(path, "read", "is a directory")
+    return path
+
+
+def info(path: str | os.PathLike) -> AudioInfo:
+    """Sample rate, channels, frames, container format and subtype of an audio file."""
+    path = _check_readable(path)
+    try:
+        i = sf.info(path)
+    except Exception as exc:
+        raise _error(path, "read", exc) from None
+    return AudioInfo(path, int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
+
+
+def read(path: str | os.PathLike, start: int = 0, frames: int = -1) -> tuple[torch.Tensor, int]:
+    """Read a file as float32 ``(channels, frames)`` in [-1, 1] and its sample rate."""
+    path = _check_readable(path)
+    try:
+        data, sr = sf.read(path, frames=frames, start=start, dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise _error(path, "read", exc) from None
+    return torch.from_numpy(np.ascontiguousarray(data.T)), int(sr)
+
+
+def load(path: str | os.PathLike, sample_rate: int | None = None, mono: bool = False) -> torch.Tensor:
+    """Read a file, optionally average its channels (``(1, T)``) and resample it to ``sample_rate``."""
+    x, sr = read(path)
+    if mono and x.shape[0] > 1:
+        x = x.mean(0, keepdim=True)
+    return resample(x, sr, sample_rate) if sample_rate else x
+
+
+def list_audio(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
+    """Audio files (by extension) in a folder, sorted; raises AudioError if the folder does not exist."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise AudioError(f"audio folder {os.fspath(folder)} does not exist or is not a folder")
+    found = root.rglob("*") if recursive else root.iterdir()
+    return sorted(str(p) for p in found if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+
+
+def resample(x: torch.Tensor, orig_sr: int | float, new_sr: int | float) -> torch.Tensor:
+    """Resample along the last axis (windowed sinc, torchaudio); returns ``x`` itself when the rates match."""
+    rates = []
+    for rate in (orig_sr, new_sr):
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0 or int(rate) != rate:
+            raise AudioError(f"resample: sample rates must be positive integers, got {orig_sr} -> {new_sr}")
+        rates.append(int(rate))
+    if rates[0] == rates[1]:
+        return x
+    import torchaudio.functional as AF
+
+    if not x.is_floating_point():
+        x = x.float()
+    return AF.resample(x, rates[0], rates[1])
+
+
+# ---- writing ----------------------------------------------------------------------------------------
+def _format_for(path: str, format: str | None, subtype: str | None) -> tuple[str, str]:
+    ext = os.path.splitext(path)[1].lower()
+    default_sub = None
+    if format is None:
+        if ext in _FORMAT_BY_EXTENSION:
+            format, default_sub = _FORMAT_BY_EXTENSION[ext]
+        else:
+            format = ext[1:].upper()
+    format = format.upper()
+    if format not in sf.available_formats():
+        raise _error(path, "write", f"unknown format {format!r} (give format=..., e.g. WAV, FLAC, OGG)")
+    subtype = (subtype or default_sub or sf.default_subtype(format) or "").upper()
+    if not subtype or not sf.check_format(format, subtype):
+        allowed = ", ".join(sf.available_subtypes(format))
+        raise _error(path, "write", f"subtype {subtype or None!r} is not allowed in {format} (allowed: {allowed})")
+    return format, subtype
+
+
+def _as_frames(audio: Any, path: str, channels: int | None = None) -> np.ndarray:
+    """``(C, T)`` or ``(T,)`` tensor/array -> float32 numpy ``(T, C)`` for soundfile."""
+    if torch.is_tensor(audio):
+        audio = audio.detach().to("cpu", torch.float32).numpy()
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 1:
+        audio = audio[None]
+    if audio.ndim != 2:
+        raise _error(path, "write", f"audio must be (channels, frames) or (frames,), got shape {audio.shape}")
+    if channels is not None and audio.shape[0] != channels:
+        raise _error(path, "write", f"block has {audio.shape[0]} channels, the file has {channels}")
+    if not np.isfinite(audio).all():
+        raise _error(path, "write", "audio contains NaN or inf")
+    return np.ascontiguousarray(audio.T)
+
+
+def _temp_path(path: str) -> str:
+    """Reserve a hidden temp file next to ``path`` (created with the usual umask-derived mode)."""
+    folder, base = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise _error(path, "write", f"folder {folder} does not exist")
+    while True:
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _error(path, "write", exc) from None
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def write(path: str | os.PathLike, audio: Any, sample_rate: int, subtype: str | None = None,
+          format: str | None = None) -> None:
+    """Write ``(C, T)`` or ``(T,)`` audio atomically (temp file in the same folder + ``os.replace``).
+
+    ``format`` defaults to the extension's, ``subtype`` to the format's default (PCM_16 for WAV/FLAC,
+    VORBIS for OGG, OPUS for ``.opus``). Values are clipped to [-1, 1] unless the subtype is FLOAT/DOUBLE.
+    An error leaves any existing file at ``path`` untouched.
+    """
+    path = os.fspath(path)
+    format, subtype = _format_for(path, format, subtype)
+    frames = _as_frames(audio, path)
+    if subtype not in _FLOAT_SUBTYPES:
+        frames = np.clip(frames, -1.0, 1.0)
+    if int(sample_rate) != sample_rate or sample_rate <= 0:
+        raise _error(path, "write", f"sample rate must be a positive integer, got {sample_rate}")
+    tmp = _temp_path(path)
+    try:
+        sf.write(tmp, frames, int(sample_rate), subtype=subtype, format=format)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        _remove(tmp)
+        if isinstance(exc, (AudioError, KeyboardInterrupt, SystemExit)):
+            raise
+        raise _error(path, "write", exc) from None
+
+
+# ---- streaming ---------------------------------------------------------------------------------------
+def iter_blocks(path: str | os.PathLike, block_frames: int, overlap: int = 0) -> Iterator[torch.Tensor]:
+    """Yield float32 ``(C, block_frames)`` tensors (the last one shorter) without loading the whole file."""
+    path = _check_readable(path)
+    if int(block_frames) != block_frames or block_frames <= 0 or not 0 <= overlap < block_frames:
+        raise AudioError(f"iter_blocks {path}: block_frames must be a positive integer and 0 <= overlap < it")
+    try:
+        f = sf.SoundFile(path)
+    except Exception as exc:
+        raise _error(path, "read", exc) from None
+    with f:
+        try:
+            for block in f.blocks(blocksize=int(block_frames), overlap=int(overlap), dtype="float32",
+                                  always_2d=True):
+                yield torch.from_numpy(np.ascontiguousarray(block.T))
+        except (RuntimeError, sf.SoundFileError) as exc:
+            raise _error(path, "read", exc) from None
+
+
+class StreamWriter:
+    """Write a file block by block; it appears at ``path`` only when closed without an error.
+
+        with StreamWriter("out.wav", 16000, channels=1, subtype="PCM_24") as w:
+            for block in blocks:
+                w.write(block)          # (C, T) or (T,)
+    """
+
+    def __init__(self, path: str | os.PathLike, sample_rate: int, channels: int = 1, subtype: str | None = None,
+                 format: str | None = None):
+        self.path = os.fspath(path)
+        self.format, self.subtype = _format_for(self.path, format, subtype)
+        if int(sample_rate) != sample_rate or sample_rate <= 0 or int(channels) != channels or channels <= 0:
+            raise _error(self.path, "write", f"bad sample rate {sample_rate} or channel count {channels}")
+        self.sample_rate, self.channels = int(sample_rate), int(channels)
+        self.frames = 0
+        self._tmp = _temp_path(self.path)
+        try:
+            self._file = sf.SoundFile(self._tmp, "w", self.sample_rate, self.channels, self.subtype,
+                                      format=self.format)
+        except Exception as exc:
+            _remove(self._tmp)
+            raise _error(self.path, "write", exc) from None
+        self.closed = False
+
+    @classmethod
+    def like(cls, path: str | os.PathLike, source: AudioInfo | str | os.PathLike, **overrides: Any) -> "StreamWriter":
+        """A writer with the sample rate, channels and (if the format allows) subtype of ``source``."""
+        src = source if isinstance(source, AudioInfo) else info(source)
+        kw: dict[str, Any] = {"sample_rate": src.sample_rate, "channels": src.channels}
+        fmt = overrides.get("format") or _format_for(os.fspath(path), None, None)[0]
+        if sf.check_format(fmt, src.subtype):
+            kw["subtype"] = src.subtype
+        kw.update(overrides)
+        return cls(path, **kw)
+
+    def write(self, block: Any) -> None:
+        if self.closed:
+            raise _error(self.path, "write", "the stream is already closed")
+        frames = _as_frames(block, self.path, self.channels)
+        if self.subtype not in _FLOAT_SUBTYPES:
+            frames = np.clip(frames, -1.0, 1.0)
+        try:
+            self._file.write(frames)
+        except Exception as exc:
+            raise _error(self.path, "write", exc) from None
+        self.frames += frames.shape[0]
+
+    def close(self) -> None:
+        """Finish the file and move it into place."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._file.close()
+            os.replace(self._tmp, self.path)
+        except Exception as exc:
+            _remove(self._tmp)
+            raise _error(self.path, "write", exc) from None
+
+    def abort(self) -> None:
+        """Drop the partial file; ``path`` is left as it was."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._file.close()
+        finally:
+            _remove(self._tmp)
+
+    def __enter__(self) -> "StreamWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        if not getattr(self, "closed", True):
+            self.abort()
