@@ -1,0 +1,175 @@
+"""One convolutional encoder/decoder for 1-D signals (waveforms) and 2-D signals (images, spectrograms).
+
+Levels of ``blocks`` conv-norm-activation layers at the widths in ``channels``; between levels the
+encoder downsamples by ``stride`` (max-pooling or a strided conv) and the decoder upsamples back
+(transposed conv), optionally joined by skip connections (U-Net style when ``skip="concat"``). Inputs
+whose size is not a multiple of ``stride ** (levels - 1)`` are padded and the output cropped back, so
+the output always has the input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sigdae.models.base import Denoiser, ModelError, check_activation
+from sigdae.registry import MODELS
+
+_ACTS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "leaky_relu": lambda: nn.LeakyReLU(0.1),
+         "prelu": nn.PReLU, "elu": nn.ELU}
+_NORMS = ("batch", "group", "instance", "none")
+
+
+def _conv_cls(dim: int, transpose: bool = False) -> type[nn.Module]:
+    if transpose:
+        return nn.ConvTranspose1d if dim == 1 else nn.ConvTranspose2d
+    return nn.Conv1d if dim == 1 else nn.Conv2d
+
+
+def _norm(kind: str, dim: int, channels: int) -> nn.Module:
+    if kind == "batch":
+        return (nn.BatchNorm1d if dim == 1 else nn.BatchNorm2d)(channels)
+    if kind == "group":
+        return nn.GroupNorm(min(8, channels), channels)
+    if kind == "instance":
+        return nn.GroupNorm(channels, channels)
+    return nn.Identity()
+
+
+class CausalPad(nn.Module):
+    """Left-pads the time axis so a conv sees only the present and the past."""
+
+    def __init__(self, amount: int):
+        super().__init__()
+        self.amount = amount
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (self.amount, 0))
+
+
+class ConvBlock(nn.Sequential):
+    def __init__(self, dim: int, c_in: int, c_out: int, n: int, kernel: int, norm: str, act: str, causal: bool):
+        layers: list[nn.Module] = []
+        for i in range(n):
+            if causal:
+                layers += [CausalPad(kernel - 1), _conv_cls(dim)(c_in if i == 0 else c_out, c_out, kernel,
+                                                                bias=norm == "none")]
+            else:
+                layers.append(_conv_cls(dim)(c_in if i == 0 else c_out, c_out, kernel, padding=kernel // 2,
+                                             bias=norm == "none"))
+            layers += [_norm(norm, dim, c_out), _ACTS[act]()]
+        super().__init__(*layers)
+
+
+@MODELS.register("conv")
+class ConvAutoencoder(Denoiser):
+    """Convolutional encoder/decoder (U-Net when skips are on) for ``dim=1`` or ``dim=2`` signals."""
+
+    signal = "any"
+
+    def __init__(self, dim: int = 2, in_channels: int = 1, out_channels: int | None = None,
+                 channels: Sequence[int] = (16, 32, 64), blocks: int = 2, kernel: int = 3, stride: int = 2,
+                 down: str = "pool", skip: str = "concat", norm: str = "batch", act: str = "relu",
+                 bottleneck: int | None = None, output_activation: str = "sigmoid", residual: bool = False,
+                 causal: bool = False, dropout: float = 0.0):
+        channels = [int(c) for c in channels]
+        super().__init__(dim=dim, in_channels=in_channels, out_channels=out_channels, channels=channels,
+                         blocks=blocks, kernel=kernel, stride=stride, down=down, skip=skip, norm=norm, act=act,
+                         bottleneck=bottleneck, output_activation=output_activation, residual=residual,
+                         causal=causal, dropout=dropout)
+        self._validate()
+        self.dim, self.stride, self.skip, self.residual = dim, stride, skip, residual
+        self.output_activation = output_activation
+        out_channels = out_channels or in_channels
+        block = lambda c_in, c_out: ConvBlock(dim, c_in, c_out, blocks, kernel, norm, act, causal)  # noqa: E731
+
+        self.encoders = nn.ModuleList()
+        self.downs = nn.ModuleList()
+        c_prev = in_channels
+        for level, width in enumerate(channels):
+            if level > 0:
+                self.downs.append(self._downsample(down, c_prev))
+            self.encoders.append(block(c_prev, width))
+            c_prev = width
+        self.bottleneck = nn.Identity()
+        if bottleneck:
+            conv = _conv_cls(dim)
+            self.bottleneck = nn.Sequential(conv(c_prev, bottleneck, 1), _ACTS[act](), conv(bottleneck, c_prev, 1),
+                                            _ACTS[act]())
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+
+        self.ups = nn.ModuleList()
+        self.decoders = nn.ModuleList()
+        for width in reversed(channels[:-1]):
+            self.ups.append(_conv_cls(dim, transpose=True)(c_prev, width, stride, stride=stride))
+            self.decoders.append(block(width * 2 if skip == "concat" else width, width))
+            c_prev = width
+        self.head = _conv_cls(dim)(c_prev, out_channels, 1)
+
+    def _validate(self) -> None:
+        c = self.config
+        if c["dim"] not in (1, 2):
+            raise ModelError(f"conv: dim must be 1 or 2, got {c['dim']}")
+        if not c["channels"] or min(c["channels"]) < 1:
+            raise ModelError("conv: channels must be a non-empty list of positive widths")
+        if c["kernel"] < 1 or (c["kernel"] % 2 == 0 and not c["causal"]):
+            raise ModelError(f"conv: kernel must be odd (got {c['kernel']}) unless causal")
+        if c["stride"] < 1 or c["blocks"] < 1:
+            raise ModelError("conv: stride and blocks must be at least 1")
+        for key, options in (("down", ("pool", "conv")), ("skip", ("concat", "add", "none")), ("norm", _NORMS),
+                             ("act", tuple(_ACTS))):
+            if c[key] not in options:
+                raise ModelError(f"conv: {key} must be one of {', '.join(options)} (got {c[key]!r})")
+        check_activation(c["output_activation"], "conv")
+        if c["causal"] and (c["dim"] != 1 or c["norm"] in ("group", "instance") or c["down"] == "pool"):
+            raise ModelError("conv: causal needs dim=1, down='conv' and norm 'batch' or 'none'")
+        if c["residual"] and c["output_activation"] != "identity":
+            raise ModelError("conv: residual=True needs output_activation='identity'")
+
+    def _downsample(self, kind: str, channels: int) -> nn.Module:
+        if kind == "pool":
+            return (nn.MaxPool1d if self.config["dim"] == 1 else nn.MaxPool2d)(self.config["stride"])
+        return _conv_cls(self.config["dim"])(channels, channels, self.config["stride"], stride=self.config["stride"])
+
+    @property
+    def multiple(self) -> int:
+        """Spatial sizes are padded up to a multiple of this."""
+        return self.stride ** (len(self.encoders) - 1)
+
+    def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != self.dim + 2 or x.shape[1] != self.config["in_channels"]:
+            want = "(N, C, T)" if self.dim == 1 else "(N, C, H, W)"
+            raise ModelError(f"conv: expects {want} with C={self.config['in_channels']}, got {tuple(x.shape)}")
+        size = x.shape[2:]
+        pad = [(-s) % self.multiple for s in size]
+        if any(pad):
+            flat = [p for amount in reversed(pad) for p in (0, amount)]
+            x_in = F.pad(x, flat)
+        else:
+            x_in = x
+        h = x_in
+        skips = []
+        for level, encoder in enumerate(self.encoders):
+            if level > 0:
+                h = self.downs[level - 1](h)
+            h = encoder(h)
+            skips.append(h)
+        h = self.dropout(self.bottleneck(h))
+        for up, decoder, skip in zip(self.ups, self.decoders, reversed(skips[:-1])):
+            h = up(h)
+            if self.skip == "concat":
+                h = torch.cat([h, skip], dim=1)
+            elif self.skip == "add":
+                h = h + skip
+            h = decoder(h)
+        out = self.head(h)
+        if any(pad):
+            out = out[(...,) + tuple(slice(0, s) for s in size)]
+        return x + out if self.residual else out
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {"signal": "image, waveform or spectrogram (dim=2 or dim=1)"}
