@@ -1,0 +1,163 @@
+"""Shared pieces of the audio corruptions: waveform shapes, per-sample power and SNR scaling, and
+in-memory banks of recordings (noise, speech, room impulse responses) loaded once per folder and rate."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Callable
+
+import torch
+
+from sigdae import audio
+from sigdae.corruptions.base import Corruption, CorruptionError
+
+WAVEFORM = frozenset({"waveform"})
+EPS = 1e-12
+
+
+def as_nct(c: Corruption, x: torch.Tensor) -> torch.Tensor:
+    """A ``(N, C, T)`` view of a ``(N, T)`` or ``(N, C, T)`` batch (CorruptionError otherwise)."""
+    if x.dim() == 2:
+        x = x.unsqueeze(1)
+    if x.dim() != 3 or x.shape[-1] < 1:
+        raise CorruptionError(f"{c.name}: expects waveforms shaped (N, T) or (N, C, T), got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise CorruptionError(f"{c.name}: expects a floating-point waveform, got {x.dtype}")
+    return x
+
+
+def per_sample(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``(N,)`` values shaped to broadcast against ``x`` ``(N, ...)``."""
+    return values.to(device=x.device, dtype=x.dtype).view(-1, *([1] * (x.dim() - 1)))
+
+
+def power(x: torch.Tensor) -> torch.Tensor:
+    """Mean square per sample over every channel and time step: ``(N,)``."""
+    return x.pow(2).flatten(1).mean(1)
+
+
+def add_at_snr(x: torch.Tensor, noise: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
+    """``x + g * noise`` with ``g`` per sample such that ``power(x) / power(g * noise) = 10^(snr/10)``.
+
+    ``noise`` broadcasts against ``x`` (e.g. ``(N, 1, T)`` for one noise shared by all channels); its
+    power is measured after broadcasting. A silent clean sample gets no noise.
+    """
+    noise = noise.expand_as(x).to(x.dtype)
+    ratio = 10.0 ** (snr_db.to(device=x.device, dtype=torch.float64) / 10.0)
+    gain = (power(x).double() / (power(noise).double().clamp_min(EPS) * ratio)).sqrt()
+    return x + per_sample(gain, x) * noise
+
+
+def normalize_power(x: torch.Tensor, dims: int = 1) -> torch.Tensor:
+    """Scale so the mean square over the last ``dims`` axes is 1 (silent parts stay silent)."""
+    p = x.pow(2).mean(dim=tuple(range(-dims, 0)), keepdim=True)
+    return x / p.clamp_min(EPS).sqrt()
+
+
+# ---- banks of recordings -----------------------------------------------------------------------------
+class Bank:
+    """Recordings from one folder at one rate, concatenated in one flat tensor.
+
+    Entry ``i`` is ``data[starts[i] : starts[i] + lengths[i]]``. Files with several channels are either
+    averaged (noise, speech) or split into one entry per channel (impulse responses).
+    """
+
+    def __init__(self, folder: str, names: list[str], pieces: list[torch.Tensor]):
+        self.folder = folder
+        self.names = names
+        self.lengths = torch.tensor([len(p) for p in pieces], dtype=torch.long)
+        self.starts = torch.cumsum(self.lengths, 0) - self.lengths
+        self.data = torch.cat(pieces) if pieces else torch.zeros(0)
+        self._on: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def on(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(data, starts, lengths)`` on a device (copied once per device)."""
+        key = str(device)
+        if key not in self._on:
+            self._on[key] = (self.data.to(device), self.starts.to(device), self.lengths.to(device))
+        return self._on[key]
+
+    def crops(self, index: torch.Tensor, offset: torch.Tensor, frames: int, device: torch.device) -> torch.Tensor:
+        """Crops of ``frames`` samples starting at ``offset`` in entries ``index`` (any equal shapes),
+        looping entries shorter than the crop. Returns ``index.shape + (frames,)``."""
+        data, starts, lengths = self.on(device)
+        index, offset = index.to(device), offset.to(device)
+        length = lengths[index].unsqueeze(-1)
+        t = torch.arange(frames, device=device)
+        pos = (offset.unsqueeze(-1) + t) % length
+        return data[starts[index].unsqueeze(-1) + pos]
+
+    def heads(self, index: torch.Tensor, frames: int, device: torch.device) -> torch.Tensor:
+        """The first ``frames`` samples of entries ``index`` (zero-padded, no looping): ``(..., frames)``."""
+        data, starts, lengths = self.on(device)
+        index = index.to(device)
+        t = torch.arange(frames, device=device)
+        inside = t < lengths[index].unsqueeze(-1)
+        pos = starts[index].unsqueeze(-1) + torch.minimum(t, (lengths[index] - 1).unsqueeze(-1))
+        return torch.where(inside, data[pos], torch.zeros((), device=device, dtype=data.dtype))
+
+    def offsets(self, c: Corruption, index: torch.Tensor, generator, x: torch.Tensor) -> torch.Tensor:
+        """A uniformly random start position inside each chosen entry (same shape as ``index``)."""
+        length = self.lengths.to(x.device)[index.to(x.device)]
+        u = c.rand(tuple(index.shape), generator, x)
+        return (u * length).long().minimum(length - 1)
+
+
+_BANKS: dict[tuple[str, int, str], Bank] = {}
+_LOCK = threading.Lock()
+
+
+def _mono(x: torch.Tensor) -> list[torch.Tensor]:
+    return [x.mean(0)]
+
+
+def _rir_channels(x: torch.Tensor) -> list[torch.Tensor]:
+    """Each channel of an impulse response, starting at its direct-path peak (largest magnitude)."""
+    out = []
+    for ch in x:
+        if ch.abs().max() > 0:
+            out.append(ch[int(ch.abs().argmax()):].clone())
+    return out
+
+
+_PREPARE: dict[str, Callable[[torch.Tensor], list[torch.Tensor]]] = {"mono": _mono, "rir": _rir_channels}
+
+
+def bank(c: Corruption, folder: str, sample_rate: int, kind: str = "mono") -> Bank:
+    """The bank for ``folder`` at ``sample_rate`` (loaded, resampled and cached on first use)."""
+    key = (os.path.abspath(os.path.expanduser(folder)), int(sample_rate), kind)
+    with _LOCK:
+        if key in _BANKS:
+            return _BANKS[key]
+        try:
+            files = audio.list_audio(key[0])
+        except audio.AudioError as exc:
+            raise CorruptionError(f"{c.name}: {exc}") from None
+        names, pieces = [], []
+        for path in files:
+            for piece in _PREPARE[kind](audio.load(path, sample_rate)):
+                if piece.numel() > 0 and bool(piece.abs().max() > 0):
+                    names.append(path)
+                    pieces.append(piece.float())
+        if not pieces:
+            raise CorruptionError(f"{c.name}: no usable (non-silent) audio files in {folder}")
+        _BANKS[key] = Bank(key[0], names, pieces)
+        return _BANKS[key]
+
+
+def clear_banks() -> None:
+    """Forget every cached folder (e.g. after its files changed)."""
+    with _LOCK:
+        _BANKS.clear()
+
+
+def need_dir(c: Corruption) -> None:
+    folder = c.config.get("dir")
+    if not folder:
+        raise CorruptionError(f"{c.name}: needs dir=PATH (a folder of audio files)")
+    if not os.path.isdir(os.path.expanduser(folder)):
+        raise CorruptionError(f"{c.name}: dir={folder!r} is not a folder")

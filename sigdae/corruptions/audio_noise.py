@@ -1,0 +1,184 @@
+"""Additive audio noise at a per-sample SNR: generated colored noise, recorded noise, babble and mains hum.
+
+The SNR is measured against the clean signal's power per sample (mean square over all channels and
+time), so ``10*log10(power(x) / power(y - x))`` equals the drawn ``snr_db``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from sigdae.corruptions.audio_common import (WAVEFORM, add_at_snr, as_nct, bank, need_dir, normalize_power,
+                                             per_sample)
+from sigdae.corruptions.base import Corruption, CorruptionError, Param, Params
+from sigdae.registry import CORRUPTIONS
+
+# Spectral slope of the noise power: P(f) ~ f^(-exponent).
+COLORS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0, "violet": -2.0}
+
+
+def _snr(default=(0.0, 20.0)) -> Param:
+    return Param("snr_db", list(default), "signal-to-noise ratio in dB against the clean signal (per sample)",
+                 "range", -50.0, 100.0)
+
+
+def shape_spectrum(white: torch.Tensor, exponent: float) -> torch.Tensor:
+    """Give white noise a power spectrum ~ f^(-exponent) along the last axis (DC removed)."""
+    if exponent == 0.0:
+        return white
+    frames = white.shape[-1]
+    spec = torch.fft.rfft(white, dim=-1)
+    f = torch.fft.rfftfreq(frames, device=white.device, dtype=torch.float64)
+    f[0] = 1.0
+    amp = f.pow(-exponent / 2.0)
+    amp[0] = 0.0
+    return torch.fft.irfft(spec * amp.to(spec.real.dtype), n=frames, dim=-1)
+
+
+@CORRUPTIONS.register("colored_noise")
+class ColoredNoise(Corruption):
+    """Gaussian noise with a white, pink (1/f), brown (1/f^2), blue (f) or violet (f^2) spectrum,
+    shaped in the FFT domain and added at ``snr_db``; independent noise in every channel."""
+
+    params = (Param("color", "pink", "spectral color of the noise", "str",
+                    choices=tuple(COLORS)), _snr())
+    supports = WAVEFORM
+
+    def draw_params(self, x, generator, sample_rate) -> Params:
+        x3 = as_nct(self, x)
+        return {"snr_db": self.uniform("snr_db", x.shape[0], generator, x),
+                "white": self.randn(x3.shape, generator, x)}
+
+    def apply_params(self, x, params, sample_rate):
+        x3 = as_nct(self, x)
+        noise = shape_spectrum(params["white"].to(x.device, torch.float32), COLORS[self.color])
+        return add_at_snr(x3, noise, params["snr_db"]).view_as(x)
+
+
+@CORRUPTIONS.register("noise_file")
+class NoiseFile(Corruption):
+    """Recorded noise from a folder (searched recursively, any format soundfile reads), loaded once,
+    resampled to the signal's rate and kept in memory. Each sample gets a random crop of a random file
+    (looped if shorter than the signal; each channel its own crop), optionally mixed with a second
+    file (probability ``mix``, ``mix_db`` relative level), then added at ``snr_db``."""
+
+    params = (Param("dir", None, "folder of noise recordings", "path"), _snr(),
+              Param("mix", 0.0, "probability of mixing in a second noise file", "float", 0.0, 1.0),
+              Param("mix_db", [-6.0, 0.0], "level of the second noise relative to the first, dB",
+                    "range", -60.0, 60.0))
+    supports = WAVEFORM
+    needs_sample_rate = True
+
+    def check(self) -> None:
+        need_dir(self)
+
+    def draw_params(self, x, generator, sample_rate) -> Params:
+        x3 = as_nct(self, x)
+        n, c = x3.shape[:2]
+        b = bank(self, self.dir, sample_rate)
+        first = self.randint(len(b), (n, 1), generator, x).expand(n, c)
+        second = self.randint(len(b), (n, 1), generator, x).expand(n, c)
+        return {"snr_db": self.uniform("snr_db", n, generator, x),
+                "file": first[:, 0], "offset": b.offsets(self, first, generator, x),
+                "file2": second[:, 0], "offset2": b.offsets(self, second, generator, x),
+                "mixed": self.rand(n, generator, x) < self.mix,
+                "mix_db": self.uniform("mix_db", n, generator, x)}
+
+    def apply_params(self, x, params, sample_rate):
+        x3 = as_nct(self, x)
+        n, c, t = x3.shape
+        b = bank(self, self.dir, sample_rate)
+        noise = normalize_power(b.crops(params["file"].view(n, 1).expand(n, c), params["offset"], t, x.device), 2)
+        if bool(params["mixed"].any()):
+            other = normalize_power(b.crops(params["file2"].view(n, 1).expand(n, c), params["offset2"], t,
+                                            x.device), 2)
+            level = torch.where(params["mixed"].to(x.device), 10.0 ** (params["mix_db"].to(x.device) / 20.0),
+                                torch.zeros((), device=x.device))
+            noise = noise + per_sample(level, other) * other
+        return add_at_snr(x3, noise, params["snr_db"]).view_as(x)
+
+
+@CORRUPTIONS.register("babble")
+class Babble(Corruption):
+    """Babble: the sum of ``speakers`` random utterances (random crops, looped if short) from a folder
+    of speech, each at equal power, added at ``snr_db``; the same babble in every channel."""
+
+    params = (Param("dir", None, "folder of speech recordings (other speakers)", "path"),
+              Param("speakers", [3.0, 6.0], "number of talkers (a [low, high] pair draws an integer per sample)",
+                    "range", 1.0, 64.0),
+              _snr((0.0, 15.0)))
+    supports = WAVEFORM
+    needs_sample_rate = True
+
+    def check(self) -> None:
+        need_dir(self)
+        value = self.speakers
+        if isinstance(value, list) and math.ceil(value[0]) > math.floor(value[1]):
+            raise CorruptionError(f"babble: speakers={value} contains no whole number")
+        if not isinstance(value, list) and value < 1:
+            raise CorruptionError("babble: speakers must be at least 1")
+
+    def _most(self) -> int:
+        value = self.speakers
+        return int(math.floor(value[1] if isinstance(value, list) else value))
+
+    def draw_params(self, x, generator, sample_rate) -> Params:
+        as_nct(self, x)
+        n, k = x.shape[0], self._most()
+        b = bank(self, self.dir, sample_rate)
+        value = self.speakers
+        if isinstance(value, list):
+            lo = math.ceil(value[0])
+            count = (lo + (self.rand(n, generator, x) * (k - lo + 1)).floor()).long().clamp(lo, k)
+        else:
+            count = torch.full((n,), k, dtype=torch.long, device=x.device)
+        files = self.randint(len(b), (n, k), generator, x)
+        return {"snr_db": self.uniform("snr_db", n, generator, x), "speakers": count, "files": files,
+                "offsets": b.offsets(self, files, generator, x)}
+
+    def apply_params(self, x, params, sample_rate):
+        x3 = as_nct(self, x)
+        n, _, t = x3.shape
+        b = bank(self, self.dir, sample_rate)
+        talkers = normalize_power(b.crops(params["files"], params["offsets"], t, x.device))  # (N, K, T)
+        k = talkers.shape[1]
+        active = torch.arange(k, device=x.device) < params["speakers"].to(x.device).unsqueeze(1)
+        babble = (talkers * active.unsqueeze(-1).to(talkers.dtype)).sum(1, keepdim=True)
+        return add_at_snr(x3, babble, params["snr_db"]).view_as(x)
+
+
+@CORRUPTIONS.register("hum")
+class Hum(Corruption):
+    """Mains hum: a ``freq`` Hz sine (50 or 60) and its first ``harmonics`` multiples below Nyquist,
+    with random phases and 1/k amplitudes jittered per sample, added at ``snr_db``."""
+
+    params = (Param("freq", 50.0, "mains frequency in Hz (50 or 60)", "float", 1.0, 20000.0),
+              Param("harmonics", 5, "number of harmonics including the fundamental", "int", 1, 200),
+              _snr((10.0, 30.0)))
+    supports = WAVEFORM
+    needs_sample_rate = True
+
+    def draw_params(self, x, generator, sample_rate) -> Params:
+        as_nct(self, x)
+        n, h = x.shape[0], self.harmonics
+        return {"snr_db": self.uniform("snr_db", n, generator, x),
+                "phase": 2 * math.pi * self.rand((n, h), generator, x),
+                "amp": 0.25 + 0.75 * self.rand((n, h), generator, x)}
+
+    def apply_params(self, x, params, sample_rate):
+        x3 = as_nct(self, x)
+        t = x3.shape[-1]
+        if self.freq >= sample_rate / 2:
+            raise CorruptionError(f"hum: freq={self.freq} Hz is not below Nyquist ({sample_rate / 2} Hz)")
+        k = torch.arange(1, self.harmonics + 1, device=x.device, dtype=torch.float64)
+        below = (k * self.freq < sample_rate / 2).double()
+        # phase in cycles, reduced modulo 1 in float64 so long signals keep an exact frequency
+        cycles = torch.remainder(k[:, None] * self.freq * torch.arange(t, device=x.device, dtype=torch.float64)
+                                 / sample_rate, 1.0)
+        sin, cos = torch.sin(2 * math.pi * cycles), torch.cos(2 * math.pi * cycles)  # (H, T)
+        amp = params["amp"].to(x.device, torch.float64) * below / k
+        phase = params["phase"].to(x.device, torch.float64)
+        hum = (amp * torch.cos(phase)) @ sin + (amp * torch.sin(phase)) @ cos  # sin(w t + phase)
+        return add_at_snr(x3, hum.to(x.dtype).unsqueeze(1), params["snr_db"]).view_as(x)

@@ -1,0 +1,295 @@
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import sigdae.corruptions as corruptions
+from sigdae.corruptions import CorruptionError, parse
+from sigdae.corruptions.audio_common import _BANKS, bank, clear_banks
+from sigdae.testing import check_corruption
+
+torch.set_num_threads(1)
+SR = 16000
+
+
+def speechlike(n=3, channels=2, frames=SR // 2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(frames) / SR
+    f0 = 100 + 100 * torch.rand(n, 1, 1, generator=g)
+    x = sum(torch.sin(2 * math.pi * k * f0 * t + k) / k for k in range(1, 8)) * 0.2
+    x = x * (0.6 + 0.4 * torch.sin(2 * math.pi * 4 * t))
+    return x.expand(n, channels, frames) * torch.linspace(0.5, 1.0, channels).view(1, -1, 1)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("audio")
+    rng = np.random.default_rng(0)
+    noise = root / "noise"
+    (noise / "sub").mkdir(parents=True)
+    sf.write(noise / "hiss.wav", 0.1 * rng.standard_normal(3000).astype(np.float32), SR, subtype="PCM_16")
+    sf.write(noise / "sub" / "hum8k.flac", (0.2 * rng.standard_normal((1200, 2))).astype(np.float32), 8000)
+    t = np.arange(2000) / SR
+    sf.write(noise / "tone.ogg", (0.3 * np.sin(2 * np.pi * 700 * t)).astype(np.float32), SR)
+    (noise / "MANIFEST.tsv").write_text("file\tnotes\n")
+    speech = root / "speech"
+    speech.mkdir()
+    for i in range(4):
+        tt = np.arange(2400 + 700 * i) / SR
+        wave = sum(np.sin(2 * np.pi * (120 + 30 * i) * k * tt) / k for k in range(1, 6))
+        sf.write(speech / f"{i}_spk_{i}.wav", (0.2 * wave * (1 + np.sin(2 * np.pi * 3 * tt))).astype(np.float32), SR)
+    rirs = root / "rirs"
+    rirs.mkdir()
+    h = np.zeros((4000, 2), np.float32)
+    h[300, 0], h[310, 1] = 1.0, 0.8  # direct paths after a pre-delay
+    h[301:, 0] = 0.05 * rng.standard_normal(3699) * np.exp(-np.arange(3699) / 800)
+    h[311:, 1] = 0.05 * rng.standard_normal(3689) * np.exp(-np.arange(3689) / 800)
+    sf.write(rirs / "room.wav", h, 32000, subtype="FLOAT")
+    empty = root / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no audio")
+    return {"noise": str(noise), "speech": str(speech), "rirs": str(rirs), "empty": str(empty)}
+
+
+def realised_snr(x, y):
+    x, n = x.double().flatten(1), (y - x).double().flatten(1)
+    return 10 * torch.log10(x.pow(2).mean(1) / n.pow(2).mean(1))
+
+
+def run(c, x, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    params = c.draw(x, g, SR)
+    return c.apply(x, params, SR), params
+
+
+@pytest.mark.parametrize("name", ["colored_noise", "hum", "reverb", "clipping", "bandlimit", "dropout", "gain"])
+def test_builtins_keep_the_contract(name):
+    check_corruption(corruptions.get(name), kinds=("waveform",))
+
+
+@pytest.mark.parametrize("name,key", [("noise_file", "noise"), ("babble", "speech"), ("reverb", "rirs")])
+def test_folder_corruptions_keep_the_contract(folders, name, key):
+    check_corruption(corruptions.get(name), kinds=("waveform",), dir=folders[key])
+
+
+def test_noise_file_mixing_keeps_the_contract(folders):
+    check_corruption(corruptions.get("noise_file"), kinds=("waveform",), dir=folders["noise"], mix=0.7)
+
+
+@pytest.mark.parametrize("color", ["white", "pink", "brown", "blue", "violet"])
+@pytest.mark.parametrize("shape", [(3, 2, 8000), (3, 8000)])
+def test_colored_noise_realises_the_snr(color, shape):
+    x = speechlike().reshape(shape) if len(shape) == 3 else speechlike(channels=1)[:, 0]
+    c = corruptions.get("colored_noise")(color=color, snr_db=[-5, 25])
+    y, params = run(c, x)
+    assert y.shape == x.shape
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+
+
+def test_colored_noise_spectra_slope():
+    x = torch.ones(4, 1, 16384) * 0.1
+
+    def low_high_ratio(color):
+        c = corruptions.get("colored_noise")(color=color, snr_db=0)
+        n = run(c, x)[0] - x
+        p = torch.fft.rfft(n, dim=-1).abs().pow(2).mean((0, 1))
+        return float(p[10:200].mean() / p[4000:8000].mean())
+
+    assert low_high_ratio("brown") > low_high_ratio("pink") > 10 * low_high_ratio("white")
+    assert 0.5 < low_high_ratio("white") < 2 and low_high_ratio("blue") < 0.1
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"mix": 1.0, "mix_db": [-3, 3]}])
+def test_noise_file_realises_the_snr_and_loops_short_files(folders, kwargs):
+    x = speechlike(n=6, frames=SR)  # 1 s: longer than every noise file, so crops loop
+    c = corruptions.get("noise_file")(dir=folders["noise"], snr_db=[0, 20], **kwargs)
+    y, params = run(c, x)
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+    assert params["offset"].shape == (6, 2)
+    if kwargs:
+        assert bool(params["mixed"].all())
+
+
+def test_noise_file_cache_is_per_folder_and_rate(folders):
+    clear_banks()
+    c = corruptions.get("noise_file")(dir=folders["noise"])
+    x = speechlike()
+    run(c, x)
+    first = bank(c, folders["noise"], SR)
+    run(c, x, seed=3)
+    assert bank(c, folders["noise"], SR) is first and len(_BANKS) == 1
+    assert len(first) == 3 and not any(name.endswith(".tsv") for name in first.names)
+    # the 8 kHz stereo FLAC was averaged to mono and resampled: 1200 frames at 8 kHz -> 2400 at 16 kHz
+    lengths = dict(zip([n.rsplit("/", 1)[-1] for n in first.names], first.lengths.tolist()))
+    assert lengths == {"hiss.wav": 3000, "hum8k.flac": 2400, "tone.ogg": 2000}
+    assert bank(c, folders["noise"], 8000).lengths.tolist() != first.lengths.tolist()
+
+
+def test_noise_file_each_sample_gets_its_own_crop(folders):
+    x = torch.zeros(8, 1, 4000) + 0.1
+    c = corruptions.get("noise_file")(dir=folders["noise"], snr_db=10)
+    y, params = run(c, x)
+    noise = y - x
+    assert len({tuple(noise[i, 0, :50].tolist()) for i in range(8)}) == 8
+
+
+def test_babble_realises_the_snr_and_counts_speakers(folders):
+    x = speechlike(n=8)
+    c = corruptions.get("babble")(dir=folders["speech"], speakers=[2, 4], snr_db=[0, 10])
+    y, params = run(c, x)
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+    assert set(params["speakers"].tolist()) <= {2, 3, 4} and params["files"].shape == (8, 4)
+    one = corruptions.get("babble")(dir=folders["speech"], speakers=1, snr_db=5)
+    assert run(one, x)[1]["speakers"].tolist() == [1] * 8
+
+
+@pytest.mark.parametrize("freq", [50.0, 60.0])
+def test_hum_realises_the_snr_at_mains_frequency(freq):
+    x = speechlike(n=3, frames=SR)
+    c = corruptions.get("hum")(freq=freq, harmonics=3, snr_db=[5, 30])
+    y, params = run(c, x)
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+    spectrum = torch.fft.rfft((y - x)[0, 0]).abs()  # 1 s: bin k is k Hz
+    top = set(spectrum.topk(3).indices.tolist())
+    assert top == {int(freq), int(2 * freq), int(3 * freq)}
+
+
+def xcorr_lag(x, y, max_lag=400):
+    lags = range(-max_lag, max_lag + 1)
+    scores = [float((x[..., max(0, -k): x.shape[-1] - max(0, k)] * y[..., max(0, k): y.shape[-1] - max(0, -k)]).sum())
+              for k in lags]
+    return list(lags)[int(np.argmax(scores))]
+
+
+@pytest.mark.parametrize("which", ["synthetic", "file"])
+def test_reverb_stays_aligned_and_keeps_level(folders, which):
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(4, 2, 6000, generator=g) * torch.linspace(0.2, 1, 4).view(4, 1, 1)
+    kwargs = {"dir": folders["rirs"]} if which == "file" else {"rt60": [0.3, 0.6], "drr_db": [0, 6]}
+    c = corruptions.get("reverb")(**kwargs)
+    y, params = run(c, x)
+    assert y.shape == x.shape
+    for i in range(4):
+        assert xcorr_lag(x[i], y[i]) == 0
+    assert torch.allclose(y.pow(2).mean((1, 2)), x.pow(2).mean((1, 2)), rtol=1e-3)
+    assert not torch.allclose(y, x, atol=1e-2)
+
+
+def test_reverb_file_rirs_start_at_direct_path_and_are_resampled(folders):
+    c = corruptions.get("reverb")(dir=folders["rirs"])
+    b = bank(c, folders["rirs"], SR, "rir")
+    assert len(b) == 2  # one entry per channel
+    assert b.lengths.tolist() == [(4000 - 300) // 2, (4000 - 310) // 2]  # 32 kHz -> 16 kHz, from the peak
+    impulse = torch.zeros(2, 1, 2000)
+    impulse[:, :, 100] = 1.0
+    y, params = run(c, impulse)
+    assert (y[:, 0, :100].abs() < 0.05 * y[:, 0, 100:].abs().max()).all()  # nothing substantial before onset
+    assert int(y[0, 0].abs().argmax()) == 100
+
+
+def test_synthetic_reverb_decays_with_rt60():
+    short = corruptions.get("reverb")(rt60=0.1, drr_db=-10)
+    long = corruptions.get("reverb")(rt60=0.8, drr_db=-10)
+    x = torch.zeros(1, 1, SR)
+    params_s = short.draw(x, torch.Generator().manual_seed(0), SR)
+    params_l = long.draw(x, torch.Generator().manual_seed(0), SR)
+    h_s = short.impulse_responses(params_s, SR, x.device)[0]
+    h_l = long.impulse_responses(params_l, SR, x.device)[0]
+    assert h_s[0] == 1 and h_l[0] == 1
+    late = slice(int(0.2 * SR), int(0.3 * SR))
+    assert h_l[late].pow(2).sum() > 1000 * h_s[late].pow(2).sum()
+
+
+def test_clipping_clips_at_fraction_of_peak():
+    x = speechlike()
+    y, params = run(corruptions.get("clipping")(level=[0.2, 0.6]), x)
+    peak = x.abs().flatten(1).amax(1)
+    assert torch.allclose(y.abs().flatten(1).amax(1), params["level"] * peak)
+    small = x.abs() <= (params["level"] * peak).view(-1, 1, 1)
+    assert torch.equal(y[small], x[small])
+
+
+def band_energy_fraction(y, low, high):
+    p = torch.fft.rfft(y, dim=-1).abs().pow(2)
+    f = torch.fft.rfftfreq(y.shape[-1], 1 / SR)
+    out = (f < low) | (f > high)
+    return float(p[..., out].sum() / p.sum())
+
+
+def test_bandlimit_removes_energy_out_of_band():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 2, 8000, generator=g)
+    y, _ = run(corruptions.get("bandlimit")(low_hz=300, high_hz=3400), x)
+    assert band_energy_fraction(x, 300, 3400) > 0.5
+    assert band_energy_fraction(y, 300, 3400) < 1e-10
+    in_band = torch.sin(2 * math.pi * 1000 * torch.arange(8000, dtype=torch.float64) / SR).float().expand(1, 1, 8000)
+    assert torch.allclose(run(corruptions.get("bandlimit")(low_hz=300, high_hz=3400), in_band)[0], in_band,
+                          atol=1e-4)
+
+
+def test_bandlimit_smooth_and_per_sample_and_differentiable():
+    x = torch.randn(4, 1, 8000, generator=torch.Generator().manual_seed(1), requires_grad=True)
+    c = corruptions.get("bandlimit")(low_hz=[100, 200], high_hz=[2000, 4000], transition_hz=200)
+    y, params = run(c, x)
+    for i in range(4):
+        lo, hi = float(params["low_hz"][i]), float(params["high_hz"][i])
+        assert band_energy_fraction(y[i].detach(), lo - 100, hi + 100) < 1e-10
+        assert band_energy_fraction(y[i].detach(), lo - 100, hi + 100) < band_energy_fraction(x[i].detach(), lo, hi)
+    y.pow(2).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_dropout_zeroes_packets_in_every_channel():
+    x = speechlike(n=4, frames=SR) + 1.0  # never zero on its own
+    y, params = run(corruptions.get("dropout")(rate=0.3, length_ms=20), x)
+    zero = y == 0
+    assert torch.equal(zero[:, 0], zero[:, 1])
+    frac = zero[:, 0].float().mean()
+    assert 0.15 < frac < 0.45
+    # zeroed runs come in whole packets of 20 ms (320 samples) except at the edges
+    z = zero[0, 0].int()
+    edges = torch.nonzero(z[1:] != z[:-1]).flatten().tolist()
+    runs = [b - a for a, b in zip(edges, edges[1:])]
+    assert runs and all(r % 320 == 0 for r in runs)
+    assert torch.equal(y[~zero], x[~zero])
+
+
+def test_gain_scales_by_db():
+    x = speechlike()
+    y, params = run(corruptions.get("gain")(db=[-6, 6]), x)
+    ratio = y.flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1)
+    assert torch.allclose(ratio, 10 ** (params["db"] / 20), rtol=1e-5)
+
+
+def test_oneof_of_audio_corruptions_selects_per_sample_params(folders):
+    spec = (f"noise_file(dir={folders['noise']}, snr_db=10) | babble(dir={folders['speech']}, snr_db=10)"
+            " | reverb + gain(db=3)")
+    c = parse(spec)
+    x = speechlike(n=6)
+    y, _ = run(c, x)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+    assert parse(c.spec()) == c
+
+
+def test_bad_configuration_and_input_raise_readable_errors(folders, tmp_path):
+    with pytest.raises(CorruptionError, match="needs dir"):
+        corruptions.get("noise_file")()
+    with pytest.raises(CorruptionError, match="is not a folder"):
+        corruptions.get("babble")(dir=str(tmp_path / "missing"))
+    with pytest.raises(CorruptionError, match="no usable"):
+        run(corruptions.get("noise_file")(dir=folders["empty"]), speechlike())
+    with pytest.raises(CorruptionError, match="below every high_hz"):
+        corruptions.get("bandlimit")(low_hz=[100, 4000], high_hz=[3000, 5000])
+    with pytest.raises(CorruptionError, match="Nyquist"):
+        run(corruptions.get("hum")(freq=9000.0), speechlike())
+    with pytest.raises(CorruptionError, match=r"\(N, T\) or \(N, C, T\)"):
+        run(corruptions.get("gain")(), torch.zeros(2, 1, 3, 4))
+    with pytest.raises(CorruptionError, match="sample rate"):
+        corruptions.get("dropout")()(speechlike())
+    with pytest.raises(CorruptionError, match="one of"):
+        corruptions.get("colored_noise")(color="purple")
+    with pytest.raises(CorruptionError, match="whole number"):
+        corruptions.get("babble")(dir=folders["speech"], speakers=[3.2, 3.8])
+    assert issubclass(CorruptionError, ValueError)
