@@ -101,6 +101,8 @@ class _Parser:
         if self.peek() == ("punct", "("):
             self.take("(")
             while self.peek() != ("punct", ")"):
+                if self.peek() is None:
+                    raise self.error(f"ended early, expected ')' to close {name}(")
                 nxt = self.peek(1)
                 if self.peek() and self.peek()[0] == "word" and nxt == ("punct", "="):
                     key = self.take()[1]
@@ -112,6 +114,8 @@ class _Parser:
                     positional.append(self.expr())
                 if self.peek() == ("punct", ","):
                     self.take(",")
+                elif self.peek() is None:
+                    raise self.error(f"ended early, expected ')' to close {name}(")
                 elif self.peek() != ("punct", ")"):
                     raise self.error(f"expected ',' or ')' in {name}(...)")
             self.take(")")

@@ -1,0 +1,61 @@
+"""The Python API: load a trained model and denoise tensors with it.
+
+    import sigdae
+    model = sigdae.load_model("runs/mnist")          # a run directory or a checkpoint file
+    clean = model.denoise(noisy)                      # (N, 1, H, W) in [0, 1] -> same shape
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from sigdae import checkpoint
+
+
+@dataclass
+class LoadedModel:
+    """A trained model with what its checkpoint says about it."""
+
+    module: torch.nn.Module
+    name: str
+    signal: str
+    task: str
+    sample_rate: int | None
+    corruption: str
+    path: str
+    device: torch.device
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @torch.no_grad()
+    def denoise(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """Denoise a batch; returns a tensor of the same shape, dtype and device as ``x``."""
+        if not torch.is_tensor(x):
+            raise TypeError(f"denoise expects a torch.Tensor, got {type(x).__name__}")
+        out = torch.cat([self.module(x[i:i + batch_size].to(self.device, torch.float32)).float()
+                         for i in range(0, x.shape[0], batch_size)]) if x.shape[0] else x.clone()
+        if self.signal == "image":
+            out = out.clamp(0, 1)
+        return out.to(device=x.device, dtype=x.dtype)
+
+    __call__ = denoise
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.module.parameters())
+
+
+def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "best.pt") -> LoadedModel:
+    """Load a run directory (``best.pt``, else ``last.pt``) or checkpoint file, safely (weights only)."""
+    from sigdae.train import select_device
+
+    dev = select_device(device)
+    payload = checkpoint.load(path, prefer=prefer)
+    module = checkpoint.build_model(payload).to(dev).eval()
+    return LoadedModel(module=module, name=payload["model"]["name"], signal=payload.get("signal", "image"),
+                       task=payload.get("task", ""), sample_rate=payload.get("sample_rate"),
+                       corruption=payload.get("corruption", ""), path=payload["path"], device=dev,
+                       meta={k: payload[k] for k in ("config_toml", "trainer", "sigdae_version", "card")
+                             if k in payload})

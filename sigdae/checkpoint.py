@@ -1,0 +1,79 @@
+"""Self-describing checkpoints: registry name + config + state, loaded with ``weights_only=True``.
+
+Nothing in a checkpoint is pickled code: a model is rebuilt from its registry name and config, so a
+checkpoint from someone else can be inspected and loaded without executing anything from it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sigdae import __version__
+
+FORMAT = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable or not a sigdae checkpoint."""
+
+
+def save(path: str | os.PathLike, payload: dict[str, Any]) -> None:
+    """Write ``payload`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save({"format": FORMAT, "sigdae_version": __version__, **payload}, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def model_payload(model: torch.nn.Module, **extra: Any) -> dict[str, Any]:
+    return {"model": {"name": model.name, "config": model.config,
+                      "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, **extra}
+
+
+def resolve(path: str | os.PathLike, prefer: str = "best.pt") -> Path:
+    """A checkpoint file from a file path or a run directory (``best.pt``, else ``last.pt``)."""
+    path = Path(path)
+    if path.is_dir():
+        for name in (prefer, "best.pt", "last.pt"):
+            if (path / name).is_file():
+                return path / name
+        raise CheckpointError(f"no checkpoint (best.pt or last.pt) in {path}")
+    if not path.is_file():
+        raise CheckpointError(f"no such checkpoint or run directory: {path}")
+    return path
+
+
+def load(path: str | os.PathLike, prefer: str = "best.pt", map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    file = resolve(path, prefer)
+    try:
+        payload = torch.load(file, map_location=map_location, weights_only=True)
+    except Exception as exc:  # corrupt file, pickled code, not a torch file at all
+        raise CheckpointError(f"cannot read checkpoint {file}: {str(exc).splitlines()[0][:200]}") from None
+    if not isinstance(payload, dict) or "model" not in payload or "name" not in payload.get("model", {}):
+        raise CheckpointError(f"{file} is not a sigdae checkpoint")
+    payload["path"] = str(file)
+    return payload
+
+
+def build_model(payload: dict[str, Any]) -> torch.nn.Module:
+    from sigdae.models import build_model as build
+
+    spec = payload["model"]
+    model = build(spec["name"], **spec["config"])
+    try:
+        model.load_state_dict(spec["state"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint weights do not fit model '{spec['name']}': "
+                              f"{str(exc).splitlines()[0][:200]}") from None
+    return model

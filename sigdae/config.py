@@ -1,0 +1,131 @@
+"""Run configuration: nested dicts read from and written to TOML, with named recipes as defaults.
+
+A run config has the sections ``task``, ``seed``, ``device``, ``[model]``, ``[corruption]``, ``[loss]``,
+``[data]`` and ``[train]`` (see ``sigdae.recipes``). Values given on the command line override the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "epochs": 10,
+    "max_minutes": 0.0,         # 0: no time budget; otherwise stop (and anneal the lr) by wall time
+    "steps_per_epoch": 0,       # 0: one pass over the training data
+    "batch_size": 128,
+    "lr": 1e-3,
+    "min_lr_ratio": 0.0,
+    "schedule": "cosine",       # cosine | constant | plateau
+    "warmup": 0.0,              # fraction of the run
+    "optimizer": "adam",        # adam | adamw | sgd
+    "weight_decay": 0.0,
+    "adam_eps": 1e-8,
+    "grad_clip": 0.0,
+    "early_stop_patience": 0,   # epochs without improvement before stopping; 0 disables
+    "amp": True,                # mixed precision on CUDA only
+    "log_every_s": 1.0,
+    "val_batches": 0,           # 0: the whole validation set
+}
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid (one readable line)."""
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        renamed_model = key == "model" and isinstance(value, dict) and value.get("name") not in (
+            None, (out.get("model") or {}).get("name"))
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not renamed_model:
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def complete(config: dict[str, Any]) -> dict[str, Any]:
+    """Fill defaults and check the shape of a config."""
+    config = copy.deepcopy(config)
+    for key in ("task", "model"):
+        if key not in config:
+            raise ConfigError(f"config needs '{key}'")
+    if "name" not in config["model"]:
+        raise ConfigError("config [model] needs a 'name'")
+    config.setdefault("seed", 0)
+    config.setdefault("device", "auto")
+    config.setdefault("corruption", {"spec": ""})
+    config.setdefault("loss", {"spec": "mse"})
+    config.setdefault("data", {})
+    unknown = sorted(set(config.get("train", {})) - set(TRAIN_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"unknown [train] setting '{unknown[0]}' (known: {', '.join(TRAIN_DEFAULTS)})")
+    config["train"] = {**TRAIN_DEFAULTS, **config.get("train", {})}
+    return config
+
+
+def load_toml(path: str | os.PathLike) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise ConfigError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else _toml_value(key)
+
+
+def dumps_toml(config: dict[str, Any]) -> str:
+    """TOML text for a config (top-level scalars, then one table per section; None values are left out)."""
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in config.items()
+             if not isinstance(v, dict) and v is not None]
+    for section, table in config.items():
+        if isinstance(table, dict):
+            lines += ["", f"[{section}]"]
+            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def set_dotted(config: dict[str, Any], dotted: str, value: Any) -> None:
+    """``set_dotted(cfg, "train.lr", 1e-3)``."""
+    *parents, leaf = dotted.split(".")
+    node = config
+    for key in parents:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"cannot set {dotted}: {key} is not a table")
+    node[leaf] = value

@@ -1,0 +1,407 @@
+"""The training loop: corrupt on the fly, fit, validate each epoch, checkpoint atomically, resume.
+
+A run lives in a directory: ``config.toml`` (the full config), ``run.json`` (pid, host, status),
+``events.jsonl`` (what happened), ``last.pt`` / ``best.pt`` (self-describing checkpoints) and
+``preview.npz`` (clean / noisy / denoised examples of the last epoch). Nothing here prints: progress
+is rendered by listeners of the event log (``sigdae.progress`` for the CLI, the TUI tails the file).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import time
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from sigdae import checkpoint
+from sigdae.config import ConfigError, atomic_write_text, complete, dumps_toml
+from sigdae.corruptions import from_config as build_corruption
+from sigdae.events import EventLog, Listener
+from sigdae.tasks import TaskData, build_task
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS, then the CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device '{name}' (use auto, cpu, cuda, cuda:N or mps)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for, but no CUDA GPU is available here")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("device 'mps' was asked for, but Apple MPS is not available here")
+    return device
+
+
+def lr_factor(progress: float, warmup: float, schedule: str, min_ratio: float) -> float:
+    """Learning-rate multiplier at a fraction ``progress`` of the run."""
+    if warmup > 0 and progress < warmup:
+        return max(progress / warmup, 1e-3)
+    if schedule != "cosine":
+        return 1.0
+    t = min(1.0, (progress - warmup) / max(1e-9, 1 - warmup))
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def make_optimizer(model: torch.nn.Module, train: dict[str, Any]) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    kind = train["optimizer"]
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=train["lr"], eps=train["adam_eps"], weight_decay=train["weight_decay"])
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr=train["lr"], eps=train["adam_eps"], weight_decay=train["weight_decay"])
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=train["lr"], momentum=0.9, weight_decay=train["weight_decay"])
+    raise ConfigError(f"unknown optimizer '{kind}' (adam, adamw, sgd)")
+
+
+class StopRequested(Exception):
+    """Raised inside the loop when a graceful stop was asked for (SIGINT/SIGTERM or a STOP file)."""
+
+
+@contextmanager
+def graceful_stop(flag: dict[str, bool]) -> Iterator[None]:
+    """SIGINT/SIGTERM set a flag the loop checks between steps (only in the main thread)."""
+    handlers = {}
+
+    def on_signal(signum, frame):  # noqa: ARG001
+        flag["stop"] = True
+
+    if _in_main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handlers[sig] = signal.signal(sig, on_signal)
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+class Trainer:
+    """Fits a model described by a run config; see the module docstring for the run directory."""
+
+    def __init__(self, config: dict[str, Any], run_dir: str | os.PathLike | None = None,
+                 listeners: list[Listener] | None = None, resume: bool = False):
+        from sigdae.losses import build_loss
+        from sigdae.models import build_model
+
+        self.config = complete(config)
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.resume = resume
+        self.train_cfg = self.config["train"]
+        self.device = select_device(str(self.config["device"]))
+        torch.manual_seed(int(self.config["seed"]))
+        self.model = build_model(self.config["model"]["name"],
+                                 **{k: v for k, v in self.config["model"].items() if k != "name"}).to(self.device)
+        self.loss_fn = build_loss(self.config["loss"].get("spec", "mse"))
+        self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
+        self.corruption = build_corruption(self.config["corruption"].get("spec") or "gaussian(std=0)")
+        self.shuffle_gen = torch.Generator().manual_seed(int(self.config["seed"]))
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(int(self.config["seed"]) + 7)
+        self.task: TaskData = build_task(self.config, self.corruption, self.device, self.shuffle_gen)
+        self.optimizer = make_optimizer(self.model, self.train_cfg)
+        self.amp_dtype = self._amp_dtype()
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
+        self.state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": -math.inf, "best_epoch": 0,
+                      "bad_epochs": 0, "lr_scale": 1.0, "history": []}
+        self.stop_flag = {"stop": False}
+        self.events = EventLog(self.run_dir / "events.jsonl" if self.run_dir else None, listeners)
+
+    # ---- setup -------------------------------------------------------------------------------
+    def _amp_dtype(self) -> torch.dtype | None:
+        if self.device.type != "cuda" or not self.train_cfg["amp"]:
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+    def _prepare_run_dir(self) -> None:
+        if self.run_dir is None:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        has_run = (self.run_dir / "last.pt").exists()
+        if has_run and not self.resume:
+            raise ConfigError(f"{self.run_dir} already holds a run: pass --resume to continue it, "
+                              "or choose another --run-dir")
+        if self.resume and has_run:
+            self._load_last()
+        atomic_write_text(self.run_dir / "config.toml", dumps_toml(self.config))
+        self._write_status("running")
+
+    def _write_status(self, status: str, **extra: Any) -> None:
+        if self.run_dir is None:
+            return
+        info = {"status": status, "pid": os.getpid(), "host": socket.gethostname(), "device": str(self.device),
+                "task": self.config["task"], "model": self.config["model"]["name"],
+                "corruption": self.corruption.spec(), "updated": time.time(), **extra}
+        atomic_write_text(self.run_dir / "run.json", json.dumps(info, indent=1))
+
+    def _load_last(self) -> None:
+        payload = checkpoint.load(self.run_dir / "last.pt", map_location=self.device)
+        self.model.load_state_dict(payload["model"]["state"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.state.update(payload["trainer"])
+        self.state["history"] = json.loads(self.state.get("history_json", "[]"))
+        self.shuffle_gen.set_state(payload["rng"]["shuffle"].cpu())
+        self.noise_gen.set_state(payload["rng"]["noise"].cpu())
+        torch.set_rng_state(payload["rng"]["torch"].cpu())
+
+    def _save(self, name: str) -> None:
+        if self.run_dir is None:
+            return
+        trainer_state = {k: v for k, v in self.state.items() if k != "history"}
+        trainer_state["history_json"] = json.dumps(self.state["history"])
+        payload = checkpoint.model_payload(
+            self.model, config_toml=dumps_toml(self.config), task=self.config["task"],
+            signal=self.task.signal, sample_rate=self.task.sample_rate, corruption=self.corruption.spec(),
+            optimizer=self.optimizer.state_dict(), trainer=trainer_state,
+            rng={"shuffle": self.shuffle_gen.get_state(), "noise": self.noise_gen.get_state(),
+                 "torch": torch.get_rng_state()})
+        if name == "best.pt":  # best.pt is for inference: no optimizer state
+            payload.pop("optimizer")
+        checkpoint.save(self.run_dir / name, payload)
+
+    # ---- the loop ----------------------------------------------------------------------------
+    def progress(self) -> float:
+        t = self.train_cfg
+        by_steps = self.state["step"] / max(1, t["epochs"] * self.steps_per_epoch())
+        budget = t["max_minutes"] * 60
+        return min(1.0, max(by_steps, self.state["elapsed"] / budget if budget else 0.0))
+
+    def steps_per_epoch(self) -> int:
+        return int(self.train_cfg["steps_per_epoch"]) or len(self.task.train)
+
+    def _set_lr(self) -> float:
+        t = self.train_cfg
+        factor = lr_factor(self.progress(), t["warmup"], t["schedule"], t["min_lr_ratio"]) * self.state["lr_scale"]
+        lr = t["lr"] * factor
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
+    def _batches(self) -> Iterator[Any]:
+        """Endless training batches, ``steps_per_epoch`` at a time."""
+        while True:
+            yield from self.task.train
+
+    def train_step(self, batch: Any) -> torch.Tensor:
+        if isinstance(batch, (tuple, list)):
+            noisy, clean = (b.to(self.device, non_blocking=True) for b in batch)
+        else:
+            clean = batch.to(self.device, non_blocking=True)
+            with torch.no_grad():
+                noisy = self.corruption(clean, self.noise_gen, sample_rate=self.task.sample_rate)
+        autocast = torch.autocast("cuda", dtype=self.amp_dtype) if self.amp_dtype else nullcontext()
+        with autocast:
+            raw = self.model.forward_raw(noisy)
+            pred = self.model.activate(raw)
+            logits = raw if self.model.output_activation == "sigmoid" else None
+            loss = self.loss_fn(pred.float(), clean, logits=None if logits is None else logits.float())
+            for key, term in self.model.penalties().items():
+                loss = loss + float(self.penalty_weights.get(key, 1.0)) * term
+            l1, l2 = float(self.config["loss"].get("l1", 0.0)), float(self.config["loss"].get("l2", 0.0))
+            if l1 or l2:
+                from sigdae.losses import weight_penalty
+
+                loss = loss + weight_penalty(self.model, l1=l1, l2=l2)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        if self.train_cfg["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.train_cfg["grad_clip"])
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        return loss.detach()
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        self.model.eval()
+        totals: dict[str, float] = {}
+        n = self.task.val_noisy.shape[0]
+        batch = max(1, self.train_cfg["batch_size"])
+        limit = self.train_cfg["val_batches"] * batch or n
+        seen = 0
+        for i in range(0, min(n, limit), batch):
+            noisy = self.task.val_noisy[i:i + batch].to(self.device)
+            clean = self.task.val_clean[i:i + batch].to(self.device)
+            raw = self.model.forward_raw(noisy)
+            pred = self.model.activate(raw)
+            logits = raw if self.model.output_activation == "sigmoid" else None
+            parts = {"loss": self.loss_fn(pred, clean, logits=logits) * clean.shape[0]}
+            parts.update({k: v.sum() for k, v in self.task.metrics(pred, clean).items()})
+            for key, value in parts.items():
+                totals[key] = totals.get(key, 0.0) + float(value)
+            seen += clean.shape[0]
+        self.model.train()
+        return {k: v / seen for k, v in totals.items()}
+
+    def _write_preview(self) -> None:
+        if self.run_dir is None:
+            return
+        count = 8 if self.task.signal == "image" else 1
+        noisy = self.task.val_noisy[:count].to(self.device)
+        with torch.no_grad():
+            self.model.eval()
+            denoised = self.model(noisy).float().cpu()
+            self.model.train()
+        path = self.run_dir / "preview.npz"
+        tmp = self.run_dir / ".preview.tmp.npz"
+        np.savez(tmp, clean=self.task.val_clean[:count].numpy(), noisy=noisy.cpu().numpy(),
+                 denoised=denoised.numpy(), epoch=self.state["epoch"], signal=self.task.signal,
+                 sample_rate=self.task.sample_rate or 0)
+        os.replace(tmp, path)
+
+    def fit(self) -> dict[str, Any]:
+        self._prepare_run_dir()
+        self.model.train()
+        if self.device.type == "cuda" and self.task.signal == "image":
+            self.model.to(memory_format=torch.channels_last)
+        steps_per_epoch = self.steps_per_epoch()
+        t = self.train_cfg
+        self.events.emit("start", run_dir=str(self.run_dir) if self.run_dir else None, device=str(self.device),
+                         task=self.config["task"], model=self.config["model"]["name"],
+                         parameters=self.model.num_parameters(), corruption=self.corruption.spec(),
+                         epochs=t["epochs"], max_minutes=t["max_minutes"], steps_per_epoch=steps_per_epoch,
+                         batch_size=t["batch_size"], resumed_from_epoch=self.state["epoch"],
+                         data=self.task.info, config=self.config)
+        status, error = "finished", None
+        batches = self._batches()
+        try:
+            with graceful_stop(self.stop_flag):
+                while not self._done():
+                    self._run_epoch(batches, steps_per_epoch)
+        except StopRequested:
+            status = "stopped"
+        except BaseException as exc:
+            status, error = ("interrupted", "KeyboardInterrupt") if isinstance(exc, KeyboardInterrupt) else (
+                "failed", f"{type(exc).__name__}: {exc}")
+            self._finish(status, error)
+            raise
+        self._finish(status, error)
+        return self.summary(status)
+
+    def _done(self) -> bool:
+        t = self.train_cfg
+        if self.state["epoch"] >= t["epochs"]:
+            return True
+        if t["max_minutes"] and self.state["elapsed"] >= t["max_minutes"] * 60:
+            return True
+        patience = t["early_stop_patience"]
+        return bool(patience and self.state["bad_epochs"] >= patience)
+
+    def _check_stop(self) -> None:
+        if self.stop_flag["stop"] or (self.run_dir is not None and (self.run_dir / "STOP").exists()):
+            if self.run_dir is not None:
+                (self.run_dir / "STOP").unlink(missing_ok=True)
+            self._save("last.pt")
+            raise StopRequested
+
+    def _run_epoch(self, batches: Iterator[Any], steps_per_epoch: int) -> None:
+        t = self.train_cfg
+        epoch = self.state["epoch"] + 1
+        window_loss, window_steps, window_samples = torch.zeros((), device=self.device), 0, 0
+        epoch_loss, epoch_steps = 0.0, 0
+        last_log = tick = time.perf_counter()
+        budget = t["max_minutes"] * 60
+        for _ in range(steps_per_epoch):
+            self._check_stop()
+            lr = self._set_lr()
+            batch = next(batches)
+            window_loss += self.train_step(batch)
+            window_steps += 1
+            window_samples += (batch[0] if isinstance(batch, (tuple, list)) else batch).shape[0]
+            self.state["step"] += 1
+            now = time.perf_counter()
+            self.state["elapsed"] += now - tick
+            tick = now
+            if now - last_log >= t["log_every_s"]:
+                loss = float(window_loss) / window_steps
+                epoch_loss, epoch_steps = epoch_loss + loss * window_steps, epoch_steps + window_steps
+                self.events.emit("step", epoch=epoch, step=self.state["step"], loss=loss, lr=lr,
+                                 samples_per_s=window_samples / (now - last_log), progress=self.progress(),
+                                 elapsed=self.state["elapsed"], eta=self._eta(), memory=self._memory())
+                window_loss.zero_()
+                window_steps = window_samples = 0
+                last_log = now
+            if budget and self.state["elapsed"] >= budget:
+                break
+        if window_steps:
+            epoch_loss += float(window_loss)
+            epoch_steps += window_steps
+        self._end_epoch(epoch, epoch_loss / max(1, epoch_steps))
+
+    def _end_epoch(self, epoch: int, train_loss: float) -> None:
+        t = self.train_cfg
+        started = time.perf_counter()
+        val = self.validate()
+        self.state["epoch"] = epoch
+        score = val.get(self.task.monitor, -val["loss"])
+        improved = score > self.state["best"]
+        if improved:
+            self.state.update(best=score, best_epoch=epoch, bad_epochs=0)
+        else:
+            self.state["bad_epochs"] += 1
+            if t["schedule"] == "plateau" and self.state["bad_epochs"] % 2 == 0:
+                self.state["lr_scale"] *= 0.5
+        self.state["history"].append({"epoch": epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in val.items()}})
+        self._save("last.pt")
+        if improved:
+            self._save("best.pt")
+        self._write_preview()
+        self.events.emit("epoch", epoch=epoch, step=self.state["step"], train_loss=train_loss,
+                         val=val, monitor=self.task.monitor, best=self.state["best"],
+                         best_epoch=self.state["best_epoch"], improved=improved, progress=self.progress(),
+                         elapsed=self.state["elapsed"], eta=self._eta(), val_seconds=time.perf_counter() - started)
+
+    def _eta(self) -> float | None:
+        p = self.progress()
+        return self.state["elapsed"] * (1 - p) / p if p > 0 else None
+
+    def _memory(self) -> dict[str, float]:
+        if self.device.type == "cuda":
+            return {"gpu_allocated_mb": torch.cuda.memory_allocated(self.device) / 2**20,
+                    "gpu_reserved_mb": torch.cuda.memory_reserved(self.device) / 2**20}
+        return {}
+
+    def _finish(self, status: str, error: str | None) -> None:
+        self.events.emit("end", status=status, error=error, epoch=self.state["epoch"], step=self.state["step"],
+                         best=self.state["best"], best_epoch=self.state["best_epoch"], elapsed=self.state["elapsed"])
+        self._write_status(status, error=error, epoch=self.state["epoch"], best=self.state["best"],
+                           monitor=self.task.monitor)
+        self.events.close()
+
+    def summary(self, status: str) -> dict[str, Any]:
+        last = self.state["history"][-1] if self.state["history"] else {}
+        return {"status": status, "epochs": self.state["epoch"], "steps": self.state["step"],
+                "elapsed": self.state["elapsed"], "best": self.state["best"], "best_epoch": self.state["best_epoch"],
+                "monitor": self.task.monitor, "last": last, "run_dir": str(self.run_dir) if self.run_dir else None}
+
+
+def train(config: dict[str, Any], run_dir: str | os.PathLike | None = None, resume: bool = False,
+          listeners: list[Listener] | None = None) -> dict[str, Any]:
+    """Train from a config dict (see ``sigdae.recipes``); returns a summary dict."""
+    return Trainer(config, run_dir, listeners=listeners, resume=resume).fit()
