@@ -45,10 +45,7 @@ class AudioInfo:
     frames: int
     format: str
     subtype: str
-
-    @property
-    def duration(self) -> float:
-        return self.frames / self.sample_rate if self.sample_rate else 0.0
+    duration: float  # seconds
 
 
 def _one_line(exc: BaseException) -> str:
@@ -77,7 +74,8 @@ def info(path: str | os.PathLike) -> AudioInfo:
         i = sf.info(path)
     except Exception as exc:
         raise _error(path, "read", exc) from None
-    return AudioInfo(path, int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
+    sr, frames = int(i.samplerate), int(i.frames)
+    return AudioInfo(path, sr, int(i.channels), frames, i.format, i.subtype, frames / sr if sr else 0.0)
 
 
 def read(path: str | os.PathLike, start: int = 0, frames: int = -1) -> tuple[torch.Tensor, int]:

@@ -293,3 +293,19 @@ def test_bad_configuration_and_input_raise_readable_errors(folders, tmp_path):
     with pytest.raises(CorruptionError, match="whole number"):
         corruptions.get("babble")(dir=folders["speech"], speakers=[3.2, 3.8])
     assert issubclass(CorruptionError, ValueError)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float64])
+@pytest.mark.parametrize("spec", ["colored_noise", "hum", "reverb", "clipping", "bandlimit", "dropout", "gain"])
+def test_other_float_dtypes_are_kept(spec, dtype):
+    x = speechlike(n=2, frames=4000).to(dtype)
+    y, _ = run(parse(spec), x)
+    assert y.dtype == dtype and y.shape == x.shape and torch.isfinite(y).all()
+
+
+def test_chained_folder_corruptions_are_reproducible(folders):
+    c = parse(f"noise_file(dir={folders['noise']}, mix=0.5) + babble(dir={folders['speech']}) + dropout")
+    x = speechlike()
+    y1, params = run(c, x, seed=7)
+    assert torch.equal(c.apply(x, params, SR), y1)
+    assert torch.equal(run(c, x, seed=7)[0], y1)

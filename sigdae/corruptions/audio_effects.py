@@ -13,6 +13,11 @@ from sigdae.registry import CORRUPTIONS
 LN_1000 = math.log(1000.0)  # an amplitude decay of 60 dB
 
 
+def _fft_dtype(x: torch.Tensor) -> torch.Tensor:
+    """float16/bfloat16 go through the FFT in float32 (CPU FFTs need it, and it is more precise)."""
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
 @CORRUPTIONS.register("reverb")
 class Reverb(Corruption):
     """Reverberation by convolution with a room impulse response.
@@ -71,10 +76,11 @@ class Reverb(Corruption):
         import torchaudio.functional as AF
 
         x3 = as_nct(self, x)
-        rir = self.impulse_responses(params, sample_rate, x.device).to(x.dtype).unsqueeze(1)  # (N, 1, L)
-        wet = AF.fftconvolve(x3, rir)[..., : x3.shape[-1]]
-        gain = (power(x3) / power(wet).clamp_min(EPS)).sqrt()
-        return (wet * per_sample(gain, wet)).view_as(x)
+        xf = _fft_dtype(x3)
+        rir = self.impulse_responses(params, sample_rate, x.device).to(xf.dtype).unsqueeze(1)  # (N, 1, L)
+        wet = AF.fftconvolve(xf, rir)[..., : x3.shape[-1]]
+        gain = (power(xf) / power(wet).clamp_min(EPS)).sqrt()
+        return (wet * per_sample(gain, wet)).to(x.dtype).view_as(x)
 
 
 @CORRUPTIONS.register("clipping")
@@ -138,7 +144,7 @@ class Bandlimit(Corruption):
         x3 = as_nct(self, x)
         t = x3.shape[-1]
         gain = self.response(params, t, sample_rate, x.device).unsqueeze(1)  # (N, 1, F)
-        spec = torch.fft.rfft(x3, dim=-1)
+        spec = torch.fft.rfft(_fft_dtype(x3), dim=-1)
         return torch.fft.irfft(spec * gain.to(spec.real.dtype), n=t, dim=-1).to(x.dtype).view_as(x)
 
 

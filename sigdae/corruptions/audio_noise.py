@@ -53,7 +53,7 @@ class ColoredNoise(Corruption):
 
     def apply_params(self, x, params, sample_rate):
         x3 = as_nct(self, x)
-        noise = shape_spectrum(params["white"].to(x.device, torch.float32), COLORS[self.color])
+        noise = shape_spectrum(params["white"].to(x.device, torch.float32), COLORS[self.color])  # float32 FFT
         return add_at_snr(x3, noise, params["snr_db"]).view_as(x)
 
 
