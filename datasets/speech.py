@@ -168,9 +168,9 @@ class CleanSpeech(Dataset):
             raise SpeechDataError(f"CleanSpeech: {empty[0]} has no samples")
         self.lengths = torch.tensor([len(x) for x in self.audio], dtype=torch.long)
         total = int(self.lengths.sum())
+        if segments_per_epoch is not None and (int(segments_per_epoch) != segments_per_epoch or segments_per_epoch <= 0):
+            raise SpeechDataError(f"CleanSpeech: segments_per_epoch={segments_per_epoch} must be a positive integer")
         self.segments_per_epoch = int(segments_per_epoch or max(1, total // self.segment))
-        if self.segments_per_epoch <= 0:
-            raise SpeechDataError(f"CleanSpeech: segments_per_epoch={segments_per_epoch} must be positive")
         self.weights = self.lengths.clamp_min(self.segment).double()
         self.deterministic = deterministic
         self.fixed: list[tuple[int, int]] | None = None

@@ -130,6 +130,8 @@ def test_clean_speech_errors(tmp_path, libri):
         CleanSpeech(files=[str(tmp_path / "gone.flac")])
     with pytest.raises(SpeechDataError, match="segment_seconds"):
         CleanSpeech(libri, segment_seconds=0)
+    with pytest.raises(SpeechDataError, match="segments_per_epoch"):
+        CleanSpeech(libri, segments_per_epoch=0)
 
 
 @pytest.fixture()
