@@ -40,6 +40,31 @@ RECIPES: dict[str, dict[str, Any]] = {
         "loss": {"spec": "bce"},
         "train": {"epochs": 10, "batch_size": 256, "lr": 1e-3, "schedule": "constant", "adam_eps": 1e-7},
     },
+    # Speech enhancement on spectrograms: the bundled default model's recipe.
+    "speech-spec": {
+        "task": "speech-spec",
+        "description": "STFT-mask conv DAE for 16 kHz speech (the bundled model's recipe)",
+        "model": {"name": "spectral_mask", "n_fft": 512, "hop": 256, "channels": [16, 32, 48, 64],
+                  "stride": [[4, 1], [2, 2], [2, 2]], "blocks": 2, "norm": "batch"},
+        "corruption": {"spec": "auto"},
+        "loss": {"spec": "stft*1.0 + si_sdr*0.05"},
+        "data": {"sample_rate": 16000, "segment_seconds": 2.0, "segments_per_epoch": 4000, "val_segments": 48,
+                 "snr_db": [-5.0, 20.0]},
+        "train": {"epochs": 100, "batch_size": 16, "lr": 2e-3, "warmup": 0.02, "schedule": "cosine",
+                  "grad_clip": 5.0},
+    },
+    # Speech enhancement on waveforms: a strided 1-D U-Net.
+    "speech-wave": {
+        "task": "speech-wave",
+        "description": "waveform U-Net DAE for 16 kHz speech (strided 1-D conv encoder/decoder)",
+        "model": {"name": "wave_unet", "channels": [16, 32, 64, 128], "stride": 4, "blocks": 1, "kernel": 9},
+        "corruption": {"spec": "auto"},
+        "loss": {"spec": "stft*1.0 + l1*10.0"},
+        "data": {"sample_rate": 16000, "segment_seconds": 2.0, "segments_per_epoch": 4000, "val_segments": 48,
+                 "snr_db": [-5.0, 20.0]},
+        "train": {"epochs": 100, "batch_size": 16, "lr": 2e-3, "warmup": 0.02, "schedule": "cosine",
+                  "grad_clip": 5.0},
+    },
 }
 
 

@@ -87,6 +87,8 @@ def register_task(name: str, builder: Callable[..., TaskData]) -> None:
 
 def build_task(config: dict[str, Any], corruption: Corruption, device: torch.device,
                generator: torch.Generator) -> TaskData:
+    from sigdae import speech_tasks  # noqa: F401  (registers the speech tasks)
+
     name = config["task"]
     if name not in TASKS:
         raise TaskError(f"unknown task '{name}' (known: {', '.join(sorted(TASKS))})")

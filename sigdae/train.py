@@ -105,7 +105,10 @@ class Trainer:
         from sigdae.losses import build_loss
         from sigdae.models import build_model
 
+        from sigdae.speech_tasks import resolve_corruption
+
         self.config = complete(config)
+        resolve_corruption(self.config)
         self.run_dir = Path(run_dir) if run_dir else None
         self.resume = resume
         self.train_cfg = self.config["train"]

@@ -12,6 +12,7 @@ from sigdae.registry import MODELS
 # built-in model modules (imported for their @MODELS.register side effect)
 from sigdae.models import conv  # noqa: F401,E402
 from sigdae.models import dense  # noqa: F401,E402
+from sigdae.models import spectral  # noqa: F401,E402
 from sigdae.models import vae  # noqa: F401,E402
 from sigdae.models import stacked  # noqa: F401,E402
 

@@ -71,17 +71,20 @@ class ConvAutoencoder(Denoiser):
     signal = "any"
 
     def __init__(self, dim: int = 2, in_channels: int = 1, out_channels: int | None = None,
-                 channels: Sequence[int] = (16, 32, 64), blocks: int = 2, kernel: int = 3, stride: int = 2,
+                 channels: Sequence[int] = (16, 32, 64), blocks: int = 2, kernel: int = 3,
+                 stride: int | Sequence[int | Sequence[int]] = 2,
                  down: str = "pool", skip: str = "concat", norm: str = "batch", act: str = "relu",
                  bottleneck: int | None = None, output_activation: str = "sigmoid", residual: bool = False,
                  causal: bool = False, dropout: float = 0.0):
         channels = [int(c) for c in channels]
+        stride = stride if isinstance(stride, int) else [s if isinstance(s, int) else list(s) for s in stride]
         super().__init__(dim=dim, in_channels=in_channels, out_channels=out_channels, channels=channels,
                          blocks=blocks, kernel=kernel, stride=stride, down=down, skip=skip, norm=norm, act=act,
                          bottleneck=bottleneck, output_activation=output_activation, residual=residual,
                          causal=causal, dropout=dropout)
         self._validate()
-        self.dim, self.stride, self.skip, self.residual = dim, stride, skip, residual
+        self.strides = self._level_strides()
+        self.dim, self.skip, self.residual = dim, skip, residual
         self.output_activation = output_activation
         out_channels = out_channels or in_channels
         block = lambda c_in, c_out: ConvBlock(dim, c_in, c_out, blocks, kernel, norm, act, causal)  # noqa: E731
@@ -91,7 +94,7 @@ class ConvAutoencoder(Denoiser):
         c_prev = in_channels
         for level, width in enumerate(channels):
             if level > 0:
-                self.downs.append(self._downsample(down, c_prev))
+                self.downs.append(self._downsample(down, c_prev, self.strides[level - 1]))
             self.encoders.append(block(c_prev, width))
             c_prev = width
         self.bottleneck = nn.Identity()
@@ -103,8 +106,8 @@ class ConvAutoencoder(Denoiser):
 
         self.ups = nn.ModuleList()
         self.decoders = nn.ModuleList()
-        for width in reversed(channels[:-1]):
-            self.ups.append(_conv_cls(dim, transpose=True)(c_prev, width, stride, stride=stride))
+        for width, step in zip(reversed(channels[:-1]), reversed(self.strides)):
+            self.ups.append(_conv_cls(dim, transpose=True)(c_prev, width, step, stride=step))
             self.decoders.append(block(width * 2 if skip == "concat" else width, width))
             c_prev = width
         self.head = _conv_cls(dim)(c_prev, out_channels, 1)
@@ -117,8 +120,8 @@ class ConvAutoencoder(Denoiser):
             raise ModelError("conv: channels must be a non-empty list of positive widths")
         if c["kernel"] < 1 or (c["kernel"] % 2 == 0 and not c["causal"]):
             raise ModelError(f"conv: kernel must be odd (got {c['kernel']}) unless causal")
-        if c["stride"] < 1 or c["blocks"] < 1:
-            raise ModelError("conv: stride and blocks must be at least 1")
+        if c["blocks"] < 1:
+            raise ModelError("conv: blocks must be at least 1")
         for key, options in (("down", ("pool", "conv")), ("skip", ("concat", "add", "none")), ("norm", _NORMS),
                              ("act", tuple(_ACTS))):
             if c[key] not in options:
@@ -129,22 +132,40 @@ class ConvAutoencoder(Denoiser):
         if c["residual"] and c["output_activation"] != "identity":
             raise ModelError("conv: residual=True needs output_activation='identity'")
 
-    def _downsample(self, kind: str, channels: int) -> nn.Module:
+    def _level_strides(self) -> list[tuple[int, ...]]:
+        """One stride per level transition, as a tuple with one entry per spatial dimension."""
+        c = self.config
+        levels = len(c["channels"]) - 1
+        given = [c["stride"]] * levels if isinstance(c["stride"], int) else list(c["stride"])
+        if len(given) != levels:
+            raise ModelError(f"conv: stride needs one entry per level transition ({levels}), got {len(given)}")
+        out = []
+        for s in given:
+            step = (s,) * c["dim"] if isinstance(s, int) else tuple(int(v) for v in s)
+            if len(step) != c["dim"] or min(step) < 1:
+                raise ModelError(f"conv: stride {s} must be a positive int or {c['dim']} positive ints")
+            out.append(step)
+        return out
+
+    def _downsample(self, kind: str, channels: int, step: tuple[int, ...]) -> nn.Module:
         if kind == "pool":
-            return (nn.MaxPool1d if self.config["dim"] == 1 else nn.MaxPool2d)(self.config["stride"])
-        return _conv_cls(self.config["dim"])(channels, channels, self.config["stride"], stride=self.config["stride"])
+            return (nn.MaxPool1d if self.config["dim"] == 1 else nn.MaxPool2d)(step)
+        return _conv_cls(self.config["dim"])(channels, channels, step, stride=step)
 
     @property
-    def multiple(self) -> int:
-        """Spatial sizes are padded up to a multiple of this."""
-        return self.stride ** (len(self.encoders) - 1)
+    def multiple(self) -> tuple[int, ...]:
+        """Spatial sizes are padded up to a multiple of this (per dimension)."""
+        total = [1] * self.dim
+        for step in self.strides:
+            total = [t * s for t, s in zip(total, step)]
+        return tuple(total)
 
     def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != self.dim + 2 or x.shape[1] != self.config["in_channels"]:
             want = "(N, C, T)" if self.dim == 1 else "(N, C, H, W)"
             raise ModelError(f"conv: expects {want} with C={self.config['in_channels']}, got {tuple(x.shape)}")
         size = x.shape[2:]
-        pad = [(-s) % self.multiple for s in size]
+        pad = [(-s) % m for s, m in zip(size, self.multiple)]
         if any(pad):
             flat = [p for amount in reversed(pad) for p in (0, amount)]
             x_in = F.pad(x, flat)

@@ -1,0 +1,117 @@
+"""Speech enhancement tasks: clean speech folders mixed on the fly with noise, babble and reverberation.
+
+The clean side comes from ``data.clean_dirs`` (split by speaker into train and validation); the noisy
+side is made on the training device by the run's corruption. With ``corruption.spec = "auto"`` the
+chain is built from the data folders (see :func:`auto_corruption`) and written into the run's config.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import torch
+
+from sigdae.corruptions import Corruption
+from sigdae.tasks import TaskData, TaskError, fixed_noisy, register_task
+
+
+def auto_corruption(data: dict[str, Any]) -> str:
+    """A broad noise mixture: real recordings, babble and coloured noise, with some reverb and hum."""
+    from sigdae.corruptions.spec import format_value
+
+    snr = format_value(data.get("snr_db", [-5.0, 20.0]))
+    options, weights = [], []
+    for folder in data.get("noise_dirs") or []:
+        options.append(f"noise_file(dir={format_value(folder)}, snr_db={snr}, mix=0.3)")
+        weights.append(3.0)
+    clean_dirs = data.get("clean_dirs") or []
+    if clean_dirs:
+        options.append(f"babble(dir={format_value(clean_dirs[0])}, speakers=[3, 8], snr_db=[0.0, 20.0])")
+        weights.append(1.0)
+    for color in ("white", "pink", "brown"):
+        options.append(f"colored_noise(color={color}, snr_db={snr})")
+        weights.append(0.5)
+    noise = f"oneof({', '.join(options)}, weights={format_value(weights)})"
+    rir = data.get("rir_dir")
+    reverb = f"reverb(dir={format_value(rir)}, p=0.15)" if rir else "reverb(p=0.15, rt60=[0.2, 0.6])"
+    return f"{reverb} + {noise} + hum(p=0.05, snr_db=[5.0, 30.0])"
+
+
+def resolve_corruption(config: dict[str, Any]) -> None:
+    """Replace ``corruption.spec = "auto"`` by the chain built from the data folders."""
+    if str(config.get("corruption", {}).get("spec", "")).strip() == "auto":
+        config["corruption"]["spec"] = auto_corruption(config["data"])
+
+
+class LeveledBatches:
+    """Clean speech batches at random loudness (RMS drawn in dBFS), so the model meets every level."""
+
+    def __init__(self, loader: torch.utils.data.DataLoader, level_db: tuple[float, float], generator: torch.Generator):
+        self.loader, self.level_db, self.generator = loader, level_db, generator
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        lo, hi = self.level_db
+        for clean in self.loader:
+            rms = clean.square().mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-5)
+            target = 10 ** ((lo + (hi - lo) * torch.rand(clean.shape[0], 1, 1, generator=self.generator)) / 20)
+            yield (clean * target / rms).clamp(-1, 1)
+
+
+def _speech_files(data: dict[str, Any]) -> tuple[list[str], list[str]]:
+    from sigdae import audio
+    from sigdae.datasets.speech import split_by_speaker
+
+    dirs = data.get("clean_dirs") or []
+    if not dirs:
+        raise TaskError("speech tasks need clean speech: pass --clean-dir DIR (or set data.clean_dirs)")
+    files = [str(f) for d in dirs for f in audio.list_audio(d)]
+    if len(files) < 2:
+        raise TaskError(f"found {len(files)} audio file(s) in {', '.join(map(str, dirs))}; need at least 2")
+    return split_by_speaker(files, float(data.get("val_fraction", 0.1)), seed=int(data.get("split_seed", 0)))
+
+
+def speech_task(config: dict[str, Any], corruption: Corruption, device: torch.device,
+                generator: torch.Generator) -> TaskData:
+    from sigdae.datasets.speech import CleanSpeech, PairedFolders
+
+    data, train_cfg = config["data"], config["train"]
+    rate = int(data.get("sample_rate", 16000))
+    train_files, val_files = _speech_files(data)
+    cache = data.get("cache_dir")
+    train_set = CleanSpeech(files=train_files, sample_rate=rate, segment_seconds=float(data.get("segment_seconds", 2.0)),
+                            segments_per_epoch=int(data.get("segments_per_epoch", 0)) or None, cache_dir=cache)
+    loader = torch.utils.data.DataLoader(train_set, batch_size=train_cfg["batch_size"], drop_last=True)
+    level = tuple(data.get("level_db", [-35.0, -15.0]))
+    if data.get("pairs_dir"):
+        pairs = PairedFolders(data["pairs_dir"], sample_rate=rate)
+        noisy, clean = _stack_pairs([pairs.pair(i) for i in range(len(pairs))])
+    else:
+        val_set = CleanSpeech(files=val_files, sample_rate=rate, segment_seconds=float(data.get("val_seconds", 4.0)),
+                              segments_per_epoch=int(data.get("val_segments", 48)), deterministic=True,
+                              seed=int(config["seed"]), cache_dir=cache)
+        clean = torch.stack([val_set[i] for i in range(len(val_set))])
+        rms = clean.square().mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-5)
+        clean = clean * 10 ** (sum(level) / 2 / 20) / rms
+        noisy = fixed_noisy(clean, corruption, seed=int(config["seed"]) + 1, sample_rate=rate, batch=8)
+    return TaskData("waveform", LeveledBatches(loader, level, generator), noisy, clean, waveform_metrics, "si_sdr",
+                    sample_rate=rate, info={"train_files": len(train_files), "val_files": len(val_files),
+                                            "train_seconds": round(train_set.duration, 1)})
+
+
+def _stack_pairs(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    frames = min(p[0].shape[-1] for p in pairs)
+    return (torch.stack([n[:, :frames] for n, _ in pairs]), torch.stack([c[:, :frames] for _, c in pairs]))
+
+
+def waveform_metrics(pred: torch.Tensor, clean: torch.Tensor) -> dict[str, torch.Tensor]:
+    from sigdae.metrics import si_sdr
+
+    return {"si_sdr": si_sdr(pred.float(), clean.float(), reduction="none")}
+
+
+register_task("speech-wave", speech_task)
+register_task("speech-spec", speech_task)
+register_task("speech", speech_task)
