@@ -50,6 +50,13 @@ class CausalPad(nn.Module):
         return F.pad(x, (self.amount, 0))
 
 
+class CausalStridedConv1d(nn.Conv1d):
+    """A strided downsampling conv (kernel == stride) whose output ``j`` sees inputs up to ``j * stride`` only."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(F.pad(x, (self.stride[0] - 1, 0)))
+
+
 class ConvBlock(nn.Sequential):
     def __init__(self, dim: int, c_in: int, c_out: int, n: int, kernel: int, norm: str, act: str, causal: bool):
         layers: list[nn.Module] = []
@@ -150,6 +157,8 @@ class ConvAutoencoder(Denoiser):
     def _downsample(self, kind: str, channels: int, step: tuple[int, ...]) -> nn.Module:
         if kind == "pool":
             return (nn.MaxPool1d if self.config["dim"] == 1 else nn.MaxPool2d)(step)
+        if self.config["causal"]:
+            return CausalStridedConv1d(channels, channels, step, stride=step)
         return _conv_cls(self.config["dim"])(channels, channels, step, stride=step)
 
     @property

@@ -1,0 +1,248 @@
+"""The conv encoder/decoder: shapes, strides, skips, bottleneck, causality, config errors, size."""
+
+import torch
+
+torch.set_num_threads(1)
+
+import pytest  # noqa: E402
+
+from sigdae.models import ModelError, build_model  # noqa: E402
+from sigdae.models.conv import ConvAutoencoder  # noqa: E402
+
+
+def conv(**config):
+    torch.manual_seed(0)
+    return build_model("conv", **config)
+
+
+# ---- shapes ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [(28, 28), (27, 29), (1, 1), (5, 31), (32, 16)])
+def test_dim2_output_shape_equals_input_shape_odd_sizes(size):
+    model = conv(dim=2, in_channels=1, channels=[4, 8, 8])
+    x = torch.rand(2, 1, *size)
+    y = model(x)
+    assert y.shape == x.shape
+    assert y.dtype == x.dtype
+    assert torch.isfinite(y).all()
+    assert ((y >= 0) & (y <= 1)).all()  # sigmoid output
+
+
+@pytest.mark.parametrize("length", [1, 7, 33, 64, 101])
+def test_dim1_output_shape_equals_input_shape_odd_lengths(length):
+    model = conv(dim=1, in_channels=2, channels=[4, 8, 8], stride=4, output_activation="identity")
+    x = torch.randn(3, 2, length)
+    y = model(x)
+    assert y.shape == x.shape
+    assert torch.isfinite(y).all()
+
+
+def test_out_channels_differs_from_in_channels():
+    model = conv(dim=2, in_channels=3, out_channels=1, channels=[4, 8])
+    assert model(torch.rand(2, 3, 13, 11)).shape == (2, 1, 13, 11)
+
+
+@pytest.mark.parametrize("size", [(64, 40), (63, 41), (9, 3)])
+def test_per_level_strides_2d(size):
+    model = conv(dim=2, channels=[4, 8, 8], stride=[[4, 1], [2, 2]])
+    assert model.strides == [(4, 1), (2, 2)]
+    assert model.multiple == (8, 2)
+    x = torch.rand(2, 1, *size)
+    y = model(x)
+    assert y.shape == x.shape
+
+
+def test_per_level_strides_change_the_resolution_of_each_level():
+    model = conv(dim=2, channels=[4, 8, 8], stride=[[4, 1], [2, 2]], down="conv", skip="none").eval()
+    sizes = []
+    hooks = [enc.register_forward_hook(lambda m, i, o: sizes.append(tuple(o.shape[2:]))) for enc in model.encoders]
+    model(torch.rand(1, 1, 64, 40))
+    for h in hooks:
+        h.remove()
+    assert sizes == [(64, 40), (16, 40), (8, 20)]
+
+
+def test_per_level_strides_1d():
+    model = conv(dim=1, channels=[4, 8, 8], stride=[4, 2], down="conv")
+    assert model.multiple == (8,)
+    x = torch.randn(2, 1, 45)
+    assert model(x).shape == x.shape
+
+
+@pytest.mark.parametrize("skip", ["concat", "add", "none"])
+@pytest.mark.parametrize("dim", [1, 2])
+def test_skip_modes(skip, dim):
+    model = conv(dim=dim, channels=[4, 8, 16], skip=skip)
+    x = torch.rand(2, 1, *([21, 19] if dim == 2 else [53]))
+    assert model(x).shape == x.shape
+    first_decoder_conv = next(m for m in model.decoders[0].modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d)))
+    assert first_decoder_conv.in_channels == (16 if skip == "concat" else 8)
+
+
+def test_skip_modes_give_different_parameter_counts():
+    counts = {skip: conv(channels=[4, 8, 16], skip=skip).num_parameters() for skip in ("concat", "add", "none")}
+    assert counts["add"] == counts["none"] < counts["concat"]
+
+
+def test_bottleneck():
+    plain = conv(channels=[4, 8, 16])
+    model = conv(channels=[4, 8, 16], bottleneck=3)
+    assert isinstance(model.bottleneck, torch.nn.Sequential)
+    convs = [m for m in model.bottleneck if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(16, 3), (3, 16)]
+    assert model.num_parameters() == plain.num_parameters() + (16 * 3 + 3) + (3 * 16 + 16)
+    x = torch.rand(2, 1, 17, 23)
+    assert model(x).shape == x.shape
+    x1 = torch.randn(2, 1, 50)
+    assert conv(dim=1, channels=[4, 8], bottleneck=2)(x1).shape == x1.shape
+
+
+def test_residual_identity_output():
+    model = conv(dim=1, channels=[4, 8], residual=True, output_activation="identity")
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+    x = torch.randn(2, 1, 30)
+    assert torch.equal(model(x), x)
+
+
+# ---- causality ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("skip", ["concat", "add", "none"])
+@pytest.mark.parametrize("config", [
+    dict(channels=[4, 8, 8], kernel=4, stride=2),
+    dict(channels=[4, 8, 8], kernel=3, stride=[4, 2]),
+    dict(channels=[6], kernel=5),
+])
+def test_causal_output_at_t_ignores_inputs_after_t(config, skip):
+    model = conv(dim=1, causal=True, down="conv", norm="batch", act="leaky_relu", skip=skip,
+                 output_activation="identity", **config)
+    # a few training steps' worth of running statistics so that batch norm is not the identity
+    with torch.no_grad():
+        model.train()
+        for _ in range(3):
+            model(torch.randn(4, 1, 64))
+    model.eval()
+    g = torch.Generator().manual_seed(0)
+    length = 43  # not a multiple of the total stride: the padding must be causal too
+    x = torch.randn(2, 1, length, generator=g)
+    y = model(x)
+    for t in range(length - 1):
+        x2 = x.clone()
+        x2[..., t + 1:] += 5 * torch.randn(2, 1, length - t - 1, generator=g)
+        y2 = model(x2)
+        torch.testing.assert_close(y2[..., :t + 1], y[..., :t + 1], rtol=0, atol=0,
+                                   msg=lambda m: f"output up to t={t} changed with inputs after t: {m}")
+    # and the model does use the past (and, through a skip path, the present)
+    x3 = x.clone()
+    x3[..., 10] += 5
+    change = (model(x3) - y).abs()
+    assert change[..., :10].max() == 0
+    assert change[..., 10:].max() > 0
+    if skip != "none" or len(config["channels"]) == 1:
+        assert change[..., 10].max() > 0
+
+
+def test_causal_gradient_support():
+    model = conv(dim=1, causal=True, down="conv", channels=[4, 8, 8], kernel=2, stride=[2, 2],
+                 norm="none", act="leaky_relu", output_activation="identity")
+    x = torch.randn(1, 1, 24, requires_grad=True)
+    y = model(x)
+    for t in (0, 5, 11, 22):
+        (grad,) = torch.autograd.grad(y[0, 0, t], x, retain_graph=True)
+        assert torch.count_nonzero(grad[0, 0, t + 1:]) == 0, f"output {t} depends on the future"
+        assert grad[0, 0, t] != 0
+
+
+def test_non_causal_model_does_see_the_future():
+    model = conv(dim=1, channels=[4, 8], kernel=3, norm="none", act="leaky_relu", output_activation="identity")
+    x = torch.randn(1, 1, 16, requires_grad=True)
+    (grad,) = torch.autograd.grad(model(x)[0, 0, 5], x)
+    assert torch.count_nonzero(grad[0, 0, 6:]) > 0
+
+
+# ---- config errors ------------------------------------------------------------------------------
+
+def one_line_model_error(match, **config):
+    with pytest.raises(ModelError, match=match) as info:
+        build_model("conv", **config)
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+def test_even_kernel_needs_causal():
+    msg = one_line_model_error("kernel must be odd", kernel=4)
+    assert "4" in msg
+    one_line_model_error("kernel must be odd", kernel=0)
+    # even kernels are fine when causal
+    assert isinstance(build_model("conv", dim=1, kernel=4, causal=True, down="conv"), ConvAutoencoder)
+
+
+@pytest.mark.parametrize("config, match", [
+    (dict(dim=3), "dim must be 1 or 2"),
+    (dict(channels=[]), "channels"),
+    (dict(channels=[8, 0]), "channels"),
+    (dict(blocks=0), "blocks"),
+    (dict(down="avg"), "down must be one of"),
+    (dict(skip="sum"), "skip must be one of"),
+    (dict(norm="layer"), "norm must be one of"),
+    (dict(act="tanh"), "act must be one of"),
+    (dict(output_activation="softmax"), "output activation"),
+    (dict(causal=True), "causal needs dim=1"),                       # dim=2
+    (dict(dim=1, causal=True, down="pool"), "causal needs"),
+    (dict(dim=1, causal=True, down="conv", norm="group"), "causal needs"),
+    (dict(residual=True), "residual=True needs"),
+    (dict(unknown_option=1), "unknown option 'unknown_option'"),
+])
+def test_bad_configs_are_one_line_model_errors(config, match):
+    one_line_model_error(match, **config)
+
+
+@pytest.mark.parametrize("stride", [[2], [2, 2, 2], [[2, 2]]])
+def test_stride_list_length_must_match_level_transitions(stride):
+    msg = one_line_model_error("one entry per level transition", channels=[4, 8, 16], stride=stride)
+    assert "(2)" in msg
+
+
+@pytest.mark.parametrize("stride", [[[2, 2, 2], 2], [0, 2], [[2, 0], 2]])
+def test_stride_entries_must_match_dim_and_be_positive(stride):
+    one_line_model_error("must be a positive int or 2 positive ints", channels=[4, 8, 16], stride=stride)
+
+
+def test_dim1_stride_pairs_are_rejected():
+    one_line_model_error("1 positive ints", dim=1, channels=[4, 8], stride=[[2, 2]])
+
+
+@pytest.mark.parametrize("dim, shape", [
+    (2, (2, 28, 28)),          # missing channel axis
+    (2, (1, 1, 1, 28, 28)),    # one axis too many
+    (2, (2, 3, 28, 28)),       # wrong channel count
+    (1, (2, 1, 4, 50)),        # image into a 1-D model
+    (1, (50,)),
+    (1, (2, 2, 50)),
+])
+def test_wrong_input_rank_or_channels(dim, shape):
+    model = conv(dim=dim, channels=[4, 8])
+    with pytest.raises(ModelError, match="conv: expects") as info:
+        model(torch.rand(*shape))
+    assert "\n" not in str(info.value)
+    assert str(tuple(shape)) in str(info.value)
+
+
+# ---- size -----------------------------------------------------------------------------------------
+
+def test_default_conv_parameter_count():
+    model = build_model("conv")
+    assert model.config["channels"] == [16, 32, 64] and model.config["norm"] == "batch"
+    assert model.num_parameters() == 117_073
+    assert sum(p.numel() for p in model.parameters()) == 117_073
+
+
+def test_config_round_trips_through_build_model():
+    model = conv(dim=2, channels=[4, 8, 8], stride=[[4, 1], [2, 2]], bottleneck=4, skip="add")
+    again = build_model("conv", **model.config)
+    again.load_state_dict(model.state_dict())
+    x = torch.rand(1, 1, 20, 12)
+    model.eval()
+    again.eval()
+    assert torch.equal(model(x), again(x))
