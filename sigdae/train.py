@@ -13,6 +13,8 @@ import math
 import os
 import signal
 import socket
+import sys
+import types
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -201,7 +203,8 @@ class Trainer:
         return lr
 
     def _batches(self) -> Iterator[Any]:
-        """Endless training batches, ``steps_per_epoch`` at a time."""
+        """Endless training batches, ``steps_per_epoch`` at a time. Every epoch starts a fresh pass (a new
+        shuffle), so the data order depends only on the checkpointed generators and resuming is exact."""
         while True:
             yield from self.task.train
 
@@ -292,11 +295,10 @@ class Trainer:
                          batch_size=t["batch_size"], resumed_from_epoch=self.state["epoch"],
                          data=self.task.info, config=self.config)
         status, error = "finished", None
-        batches = self._batches()
         try:
             with graceful_stop(self.stop_flag):
                 while not self._done():
-                    self._run_epoch(batches, steps_per_epoch)
+                    self._run_epoch(self._batches(), steps_per_epoch)
         except StopRequested:
             status = "stopped"
         except BaseException as exc:
@@ -408,3 +410,14 @@ def train(config: dict[str, Any], run_dir: str | os.PathLike | None = None, resu
           listeners: list[Listener] | None = None) -> dict[str, Any]:
     """Train from a config dict (see ``sigdae.recipes``); returns a summary dict."""
     return Trainer(config, run_dir, listeners=listeners, resume=resume).fit()
+
+
+class _CallableModule(types.ModuleType):
+    """``sigdae.train`` names both this module and the function; importing the module rebinds the package
+    attribute to it, so the module itself is made callable to keep ``sigdae.train(config)`` working."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
