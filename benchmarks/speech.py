@@ -1,0 +1,129 @@
+"""Speech enhancement benchmark: sigdae's models beside the peer systems, on held-out material.
+
+    python benchmarks/speech.py --data ../shared/data/speech --harness ../shared/tools/speech_eval \
+        --model spec=assets/speech16k.pt --model wave=runs/speech-wave --out bench-runs/speech
+
+1. Builds a deterministic held-out set (``--out/heldout``): LibriSpeech test-other utterances (speakers
+   no training run sees) mixed with held-out noise recordings (see benchmarks/speech_data.py) at SNR
+   0, 5, 10 and 15 dB, RMS -25 dBFS, 0.5 s noise-only lead-in, 16-bit 16 kHz.
+2. Runs the speech_eval harness on that set and on the VoiceBank-DEMAND dev pairs, with every peer and
+   each sigdae model (``sigdae denoise --model M {in_dir} {out_dir}``, one thread, one core), and prints
+   PESQ-WB, STOI, SI-SDR, their gains and the real-time factor.
+3. Measures the peak memory (max RSS) of ``sigdae denoise`` on 10-second, 10-minute and 1-hour inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).parent))
+from speech_data import HELDOUT_NOISE  # noqa: E402
+
+RATE = 16000
+SNRS = (0.0, 5.0, 10.0, 15.0)
+
+
+def _mono16k(path: Path) -> np.ndarray:
+    from sigdae import audio
+
+    return audio.load(path, RATE, mono=True)[0].numpy().astype(np.float64)
+
+
+def build_heldout(data: Path, out: Path, utterances: int, seed: int = 2026) -> Path:
+    """Noisy/clean pairs from held-out speakers and held-out noises (the same files on every run)."""
+    if (out / "noisy").is_dir() and len(list((out / "noisy").glob("*.wav"))) == utterances:
+        return out
+    rng = np.random.default_rng(seed)
+    speech = sorted((data / "clean" / "librispeech_subset" / "test-other").rglob("*.flac"))
+    picks = [speech[i] for i in sorted(rng.choice(len(speech), size=min(utterances, len(speech)), replace=False))]
+    noises = sorted(p for pattern in HELDOUT_NOISE for p in (data / "noise").glob(pattern))
+    for side in ("clean", "noisy"):
+        (out / side).mkdir(parents=True, exist_ok=True)
+    for k, path in enumerate(picks):
+        clean = _mono16k(path)[: 8 * RATE]
+        clean = np.concatenate([np.zeros(RATE // 2), clean * 10 ** (-25 / 20) / np.sqrt(np.mean(clean ** 2))])
+        noise_path = noises[k % len(noises)]
+        noise = _mono16k(noise_path)
+        start = int(rng.integers(0, max(1, noise.size - clean.size)))
+        noise = np.resize(np.roll(noise, -start), clean.size)
+        snr = SNRS[k % len(SNRS)]
+        noise *= np.sqrt(np.mean(clean ** 2) / (np.mean(noise ** 2) * 10 ** (snr / 10)))
+        noisy = clean + noise
+        peak = np.abs(noisy).max()
+        scale = 0.95 / peak if peak > 0.95 else 1.0
+        name = f"{path.stem}__{noise_path.stem}__snr{int(snr)}.wav"
+        sf.write(out / "clean" / name, clean * scale, RATE, subtype="PCM_16")
+        sf.write(out / "noisy" / name, noisy * scale, RATE, subtype="PCM_16")
+    return out
+
+
+def run_harness(harness: Path, sets: list[str], models: dict[str, str], out: Path, reuse: bool) -> dict:
+    sigdae = Path(sys.executable).parent / "sigdae"
+    cmd = [str(Path(os.environ.get("SPEECH_EVAL_VENV", "/tmp/speech_eval_venv")) / "bin" / "python"),
+           str(harness / "evaluate.py"), "--peers", "all", "--out", str(out / "harness")]
+    for s in sets:
+        cmd += ["--set", s]
+    for name, model in models.items():
+        cmd += ["--cmd", f"sigdae_{name}", f"{sigdae} denoise --quiet --overwrite --model {model} {{in_dir}} {{out_dir}}"]
+    if reuse:
+        cmd.append("--reuse")
+    subprocess.run(cmd, check=True)
+    return json.loads((out / "harness" / "results.json").read_text())
+
+
+def peak_memory(model: str, out: Path) -> dict[str, float]:
+    """Max RSS (MiB) of `sigdae denoise` on 10 s, 10 min and 1 h of noisy speech (tiled example)."""
+    from sigdae import audio
+
+    base = audio.load(Path(__file__).parents[1] / "assets" / "examples" / "noisy.wav", RATE, mono=True)[0].numpy()
+    sigdae = Path(sys.executable).parent / "sigdae"
+    results = {}
+    for label, seconds in (("10 s", 10), ("10 min", 600), ("1 h", 3600)):
+        src = out / "memory" / f"in_{seconds}.wav"
+        src.parent.mkdir(parents=True, exist_ok=True)
+        if not src.exists():
+            with sf.SoundFile(src, "w", RATE, 1, "PCM_16") as f:
+                for start in range(0, seconds * RATE, base.size):
+                    f.write(base[: min(base.size, seconds * RATE - start)])
+        probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        done = subprocess.run([sys.executable, "-c", probe, str(sigdae), "denoise", "--quiet", "--overwrite",
+                               "--model", model, str(src), str(out / "memory" / f"out_{seconds}.wav")],
+                              capture_output=True, text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        results[label] = int(done.stdout.strip().splitlines()[-1]) / 1024
+        print(f"peak memory {label}: {results[label]:.0f} MiB", flush=True)
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="speech data root (clean/, noise/, dev_pairs/)")
+    ap.add_argument("--harness", required=True, help="the speech_eval folder (evaluate.py)")
+    ap.add_argument("--model", action="append", required=True, metavar="NAME=RUN_OR_CHECKPOINT")
+    ap.add_argument("--out", default="bench-runs/speech")
+    ap.add_argument("--utterances", type=int, default=40)
+    ap.add_argument("--memory-model", help="model for the memory test (default: the first --model)")
+    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="reuse the harness outputs of unchanged systems")
+    args = ap.parse_args()
+    data, out = Path(args.data), Path(args.out)
+    models = dict(m.split("=", 1) for m in args.model)
+    heldout = build_heldout(data, out / "heldout", args.utterances)
+    sets = [f"heldout={heldout}", f"dev_pairs={data / 'dev_pairs' / 'valentini_trainset_p287'}"]
+    run_harness(Path(args.harness), sets, models, out, args.reuse)
+    print((out / "harness" / "results.md").read_text())
+    if not args.skip_memory:
+        memory = peak_memory(args.memory_model or next(iter(models.values())), out)
+        (out / "memory.json").write_text(json.dumps(memory, indent=1))
+
+
+if __name__ == "__main__":
+    main()
