@@ -1,0 +1,182 @@
+"""The new-run form's rules, without widgets: parse and check each field, and build the run config.
+
+Every check returns a one-line message the form shows next to the field, so bad input never reaches
+the training process.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+from sigdae.tui.catalog import Catalog
+
+SIGNAL_OF_TASK = {"mnist": "image", "speech-wave": "waveform", "speech-spec": "waveform"}
+
+
+class FieldError(ValueError):
+    """A form field's value is wrong (one line)."""
+
+
+def parse_int(text: str, low: int, what: str) -> int:
+    try:
+        value = int(text.strip().replace("_", ""))
+    except ValueError:
+        raise FieldError(f"{what} must be a whole number") from None
+    if value < low:
+        raise FieldError(f"{what} must be at least {low}")
+    return value
+
+
+def parse_float(text: str, low: float, what: str, strict: bool = False) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise FieldError(f"{what} must be a number, e.g. 0.001 or 1e-3") from None
+    if value != value or value < low or (strict and value == low):
+        raise FieldError(f"{what} must be {'above' if strict else 'at least'} {low}")
+    return value
+
+
+def parse_folders(text: str, what: str, required: bool) -> list[str]:
+    folders = [part.strip() for part in text.split(",") if part.strip()]
+    if required and not folders:
+        raise FieldError(f"{what}: give at least one folder (comma-separated)")
+    missing = [f for f in folders if not Path(f).expanduser().is_dir()]
+    if missing:
+        raise FieldError(f"{what}: no such folder: {missing[0]}")
+    return [str(Path(f).expanduser()) for f in folders]
+
+
+def parse_literal(text: str, what: str) -> Any:
+    """A TOML value (``3``, ``[16, 32]``, ``"relu"``, ``true``); a bare word is taken as a string."""
+    text = text.strip()
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        if text.replace("_", "").replace("-", "").isalnum():
+            return text
+        raise FieldError(f"{what}: not a value (numbers, [1, 2] lists, true/false or words)") from None
+
+
+def check_corruption(spec: str, task: str) -> str:
+    """The normalised spec string, or FieldError with the parser's one-line message."""
+    from sigdae.corruptions import CorruptionError, parse
+
+    if not spec.strip():
+        raise FieldError("corruption: give at least one, e.g. gaussian(std=0.3)")
+    try:
+        corruption = parse(spec)
+    except (CorruptionError, LookupError, ValueError) as exc:
+        raise FieldError(f"corruption: {str(exc).splitlines()[0]}") from None
+    signal = SIGNAL_OF_TASK.get(task)
+    if signal and signal not in corruption.supports:
+        raise FieldError(f"corruption: {corruption.spec()} does not work on {signal}s "
+                         f"(it supports {', '.join(sorted(corruption.supports))})")
+    return corruption.spec()
+
+
+def check_model(name: str, options: dict[str, Any]) -> None:
+    """Build the model once to let its constructor judge the options (remembered per set of options)."""
+    error = _model_error(name, repr(sorted(options.items())))
+    if error:
+        raise FieldError(error)
+
+
+@functools.lru_cache(maxsize=64)
+def _model_error(name: str, options_repr: str) -> str | None:
+    from sigdae.models import build_model
+
+    try:
+        build_model(name, **dict(ast.literal_eval(options_repr)))
+    except Exception as exc:  # any constructor complaint is the user's input to fix
+        return f"model: {str(exc).splitlines()[0] or type(exc).__name__}"
+    return None
+
+
+# field id -> (dotted config key, parser)
+TRAIN_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "epochs": ("train.epochs", lambda t: parse_int(t, 1, "epochs")),
+    "steps_per_epoch": ("train.steps_per_epoch", lambda t: parse_int(t, 0, "steps per epoch")),
+    "batch_size": ("train.batch_size", lambda t: parse_int(t, 1, "batch size")),
+    "lr": ("train.lr", lambda t: parse_float(t, 0.0, "learning rate", strict=True)),
+    "max_minutes": ("train.max_minutes", lambda t: parse_float(t, 0.0, "time budget")),
+    "limit": ("data.limit", lambda t: parse_int(t, 0, "training images")),
+    "val_limit": ("data.val_limit", lambda t: parse_int(t, 0, "validation images")),
+    "clean_dirs": ("data.clean_dirs", lambda t: parse_folders(t, "clean speech folders", True)),
+    "noise_dirs": ("data.noise_dirs", lambda t: parse_folders(t, "noise folders", False)),
+}
+MNIST_ONLY = ("limit", "val_limit")
+SPEECH_ONLY = ("clean_dirs", "noise_dirs")
+
+
+def fields_for_task(task: str) -> list[str]:
+    skip = SPEECH_ONLY if task == "mnist" else MNIST_ONLY
+    return [f for f in TRAIN_FIELDS if f not in skip]
+
+
+def initial_values(config: dict[str, Any]) -> dict[str, str]:
+    """Text for each field from a recipe config (with the trainer's defaults filled in)."""
+    from sigdae.config import complete
+
+    config = complete(config)
+    values = {}
+    for field_id, (key, _) in TRAIN_FIELDS.items():
+        section, leaf = key.split(".")
+        value = config.get(section, {}).get(leaf, 0 if section == "data" and leaf.endswith("limit") else "")
+        values[field_id] = ", ".join(value) if isinstance(value, list) else str(value)
+    return values
+
+
+def format_literal(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_literal(v) for v in value) + "]"
+    return str(value)
+
+
+def build_config(catalog: Catalog, recipe_name: str, values: dict[str, str], model: str,
+                 model_values: dict[str, str], corruption: str, device: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The run config and the per-field errors (empty when it can be started)."""
+    from sigdae.config import set_dotted
+
+    errors: dict[str, str] = {}
+    if recipe_name not in catalog.recipes:
+        return {}, {"recipe": "choose a recipe"}
+    config = copy.deepcopy(catalog.recipes[recipe_name])
+    config.pop("description", None)
+    config["recipe"] = recipe_name
+    config["device"] = device
+    for field_id in fields_for_task(config["task"]):
+        key, parse = TRAIN_FIELDS[field_id]
+        try:
+            set_dotted(config, key, parse(values.get(field_id, "")))
+        except FieldError as exc:
+            errors[field_id] = str(exc)
+    options: dict[str, Any] = {}
+    for option, text in model_values.items():
+        if text.strip():
+            try:
+                options[option] = parse_literal(text, option)
+            except FieldError as exc:
+                errors[f"model-{option}"] = str(exc)
+    if not any(k.startswith("model-") for k in errors):
+        try:
+            check_model(model, options)
+        except FieldError as exc:
+            errors["model"] = str(exc)
+    config["model"] = {"name": model, **options}
+    try:
+        config["corruption"] = {"spec": check_corruption(corruption, config["task"])}
+    except FieldError as exc:
+        errors["corruption"] = str(exc)
+    return config, errors
