@@ -76,6 +76,7 @@ def draw_effect(kind: str, clean: np.ndarray, noisy: np.ndarray, width: int, mod
 class PlaygroundScreen(Screen):
     BINDINGS = [Binding("ctrl+y", "copy_spec", "Copy spec", priority=True),
                 Binding("ctrl+r", "reseed", "New noise", priority=True),
+                Binding("ctrl+t", "toggle_mode", "Colour/shade", priority=True),
                 Binding("escape", "app.pop_screen", "Back")]
 
     def __init__(self, corruption: str | None = None):
@@ -84,6 +85,7 @@ class PlaygroundScreen(Screen):
         self.catalog: Catalog | None = None
         self.seed = 0
         self.spec = ""
+        self.mode: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -144,8 +146,8 @@ class PlaygroundScreen(Screen):
 
     def update_effect(self) -> None:
         if self.catalog is not None:
-            self.compute(self.current_spec(), self.seed, max(20, self.app.size.width - 4),
-                         render.auto_mode(self.app.console.color_system))
+            self.mode = self.mode or render.auto_mode(self.app.console.color_system)
+            self.compute(self.current_spec(), self.seed, max(20, self.app.size.width - 4), self.mode)
 
     @work(thread=True, exclusive=True, group="effect", exit_on_error=False)
     def compute(self, spec: str, seed: int, width: int, mode: str) -> None:
@@ -178,6 +180,10 @@ class PlaygroundScreen(Screen):
             return
         self.app.copy_to_clipboard(self.spec)
         self.notify(f"copied: {self.spec}  (use it as --corruption '{self.spec}')")
+
+    def action_toggle_mode(self) -> None:
+        self.mode = "shade" if self.mode == "color" else "color"
+        self.update_effect()
 
     def action_reseed(self) -> None:
         self.seed += 1

@@ -81,13 +81,18 @@ def image_row(images: Sequence[np.ndarray], mode: str = "color", gap: int = 1) -
 
 
 def fit_images(count: int, size: int, width: int, gap: int = 1) -> tuple[int, int]:
-    """(downscale factor, images per row) that fit ``count`` images of ``size`` px into ``width`` cells."""
-    for factor in (1, 2, 3, 4):
-        px = size // factor
-        per_row = max(1, (width + gap) // (px + gap))
-        if per_row >= min(count, 8) or factor == 4:
-            return factor, min(count, per_row)
-    return 4, 1
+    """(downscale factor, images per row) for ``count`` images of ``size`` px in ``width`` cells:
+    all of them at full or half size if they fit, else at least four, as large as possible."""
+    def per_row(factor: int) -> int:
+        return max(1, (width + gap) // (size // factor + gap))
+
+    for factor in (1, 2):
+        if per_row(factor) >= count:
+            return factor, count
+    for factor in (2, 3, 4):
+        if per_row(factor) >= min(count, 4):
+            return factor, min(count, per_row(factor))
+    return 4, min(count, per_row(4))
 
 
 def image_grid(rows: Sequence[tuple[str, np.ndarray]], width: int, mode: str = "color") -> Text:

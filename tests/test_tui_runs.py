@@ -1,0 +1,190 @@
+"""Pure parts of the TUI: run directories and process state, the event fold, plots, pictures, the form rules."""
+
+import torch
+
+torch.set_num_threads(1)
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from sigdae.tui import render, runs  # noqa: E402
+from sigdae.tui.catalog import load_catalog  # noqa: E402
+from sigdae.tui.plot import Series, braille_plot  # noqa: E402
+from sigdae.tui.run_form import build_config, check_corruption, initial_values  # noqa: E402
+from sigdae.tui.run_state import RunState  # noqa: E402
+
+HOST = os.uname().nodename
+
+
+@pytest.fixture
+def live_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "sigdae-test-run"])
+    yield proc.pid
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture
+def dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass", "sigdae-test-run"])
+    proc.wait()
+    return proc.pid
+
+
+def write_run(path, **info):
+    path.mkdir(parents=True)
+    (path / "run.json").write_text(json.dumps({"host": HOST, "updated": time.time(), **info}))
+    return path
+
+
+def test_pid_alive_needs_a_live_sigdae_process(live_pid, dead_pid):
+    assert runs.pid_alive(live_pid)
+    assert not runs.pid_alive(dead_pid)
+    assert not runs.pid_alive(None) and not runs.pid_alive(0)
+    unrelated = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not runs.pid_alive(unrelated.pid), "a reused pid of another program is not a training process"
+    finally:
+        unrelated.kill()
+        unrelated.wait()
+
+
+def test_effective_status(live_pid, dead_pid):
+    assert runs.effective_status({"status": "running", "pid": live_pid, "host": HOST}) == "running"
+    assert runs.effective_status({"status": "running", "pid": dead_pid, "host": HOST}) == "interrupted"
+    assert runs.effective_status({"status": "starting", "pid": dead_pid, "host": HOST}) == "failed"
+    assert runs.effective_status({"status": "running", "pid": dead_pid, "host": "elsewhere"}) == "running"
+    assert runs.effective_status({"status": "finished", "pid": dead_pid}) == "finished"
+    assert runs.effective_status({}) == "unknown"
+
+
+def test_scan_runs_lists_runs_newest_first(tmp_path, live_pid, dead_pid):
+    write_run(tmp_path / "a", status="finished", updated=time.time() - 7200, task="mnist", model="conv",
+              epoch=3, best=21.5, monitor="psnr")
+    write_run(tmp_path / "b", status="running", pid=live_pid, updated=time.time() - 10)
+    write_run(tmp_path / "c", status="running", pid=dead_pid, updated=time.time() - 60)
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "events.jsonl").write_text("")
+    found = runs.scan_runs(tmp_path)
+    assert [r.name for r in found] == ["d", "b", "c", "a"]  # d: no run.json, dated by its events file
+    by_name = {r.name: r for r in found}
+    assert set(by_name) == {"a", "b", "c", "d"}
+    assert by_name["a"].status == "finished" and by_name["a"].best == 21.5 and by_name["a"].epoch == 3
+    assert by_name["b"].live and not by_name["b"].resumable
+    assert by_name["c"].status == "interrupted" and not by_name["c"].resumable  # no last.pt
+    (tmp_path / "c" / "last.pt").write_bytes(b"x")
+    assert runs.load_run(tmp_path / "c").resumable
+    assert by_name["d"].status == "unknown"
+    assert runs.scan_runs(tmp_path / "missing") == []
+
+
+def test_stop_delete_and_resume_refuse_what_they_must(tmp_path, live_pid, dead_pid):
+    live = write_run(tmp_path / "live", status="running", pid=live_pid)
+    done = write_run(tmp_path / "done", status="finished", pid=dead_pid)
+    assert runs.request_stop(live) and (live / "STOP").exists()
+    assert not runs.request_stop(done) and not (done / "STOP").exists()
+    with pytest.raises(RuntimeError, match="running"):
+        runs.delete_run(live)
+    with pytest.raises(RuntimeError, match="running"):
+        runs.resume_run(live)
+    with pytest.raises(RuntimeError, match="last.pt"):
+        runs.resume_run(done)
+    runs.delete_run(done)
+    assert not done.exists()
+
+
+def test_names_and_durations(tmp_path):
+    assert runs.check_run_name(tmp_path, "") == "give the run a name"
+    assert "letters" in runs.check_run_name(tmp_path, "a b")
+    assert "letters" in runs.check_run_name(tmp_path, "../x")
+    (tmp_path / "taken").mkdir()
+    assert "already exists" in runs.check_run_name(tmp_path, "taken")
+    assert runs.check_run_name(tmp_path, "mnist-1") is None
+    first = runs.suggest_run_name(tmp_path, "mnist", now=0)
+    (tmp_path / first).mkdir()
+    assert runs.suggest_run_name(tmp_path, "mnist", now=0) == f"{first}-2"
+    assert [runs.format_age(s) for s in (5, 125, 7300, 200000)] == ["5s", "2m", "2h", "2d"]
+    assert runs.format_duration(None) == "--:--" and runs.format_duration(75) == "01:15"
+    assert runs.format_duration(3725) == "1:02:05"
+
+
+def test_log_tail(tmp_path):
+    (tmp_path / "train.log").write_text("a\n\nb\nTraceback\nValueError: bad\n")
+    assert runs.log_tail(tmp_path, 2) == ["Traceback", "ValueError: bad"]
+    assert runs.log_tail(tmp_path / "nothing") == []
+
+
+def test_run_state_folds_events():
+    state = RunState()
+    t = 1_700_000_000.0
+    state.apply([
+        {"type": "start", "time": t, "device": "cpu", "task": "mnist", "model": "conv", "parameters": 1234,
+         "epochs": 2, "steps_per_epoch": 4, "batch_size": 32, "resumed_from_epoch": 0},
+        {"type": "step", "time": t + 1, "epoch": 1, "step": 2, "loss": 0.5, "progress": 0.25, "eta": 3.0,
+         "samples_per_s": 100.0, "elapsed": 1.0, "memory": {"gpu_allocated_mb": 10.0}},
+        {"type": "epoch", "time": t + 2, "epoch": 1, "step": 4, "train_loss": 0.4, "val": {"loss": 0.3, "psnr": 18.0},
+         "monitor": "psnr", "best": 18.0, "best_epoch": 1, "improved": True, "progress": 0.5, "eta": 2.0},
+    ])
+    assert (state.status, state.epoch, state.step, state.samples_per_s) == ("running", 1, 4, 100.0)
+    assert state.train_steps == {2: 0.5} and state.val_epochs == {1: 0.3}
+    assert state.best_text() == "psnr 18.00 dB (epoch 1)"
+    assert "epoch 1/2" in state.log[-1] and "★ best" in state.log[-1] and "psnr 18.00 dB" in state.log[-1]
+    state.apply([{"type": "end", "time": t + 3, "status": "stopped", "elapsed": 2.5, "error": None}])
+    assert state.status == "stopped" and "stopped after 1 epochs" in state.log[-1]
+    state.apply([{"type": "start", "time": t + 9, "resumed_from_epoch": 1, "epochs": 2}])
+    assert state.status == "running" and "resumed at epoch 1" in state.log[-1]
+
+
+def test_braille_plot():
+    text = braille_plot([Series("train", [0, 1, 2, 3], [1.0, 0.5, 0.25, 0.2], "green"),
+                         Series("val", [1, 2], [0.6, 0.3], "yellow")], width=40, height=8)
+    lines = text.plain.split("\n")
+    assert len(lines) == 8 and all(len(line) <= 40 for line in lines)
+    assert any(0x2800 < ord(ch) <= 0x28FF for ch in text.plain)
+    assert "1.05" in lines[0] or "1.0" in lines[0]
+    assert "━ train" in lines[-1] and "━ val" in lines[-1]
+    assert "waiting" in braille_plot([Series("x", [], [], "red")], 40, 8).plain
+    assert braille_plot([Series("x", [0], [float("nan")], "red")], 40, 8, log_y=True).plain.strip()
+
+
+def test_image_and_spectrogram_rendering():
+    img = np.zeros((28, 28))
+    img[:14] = 1.0
+    lines = render.image_lines(img, "color")
+    assert len(lines) == 14 and all(len(line) == 28 for line in lines)
+    assert set(render.image_lines(img, "shade")[0].plain) == {"█"}
+    assert render.fit_images(8, 28, 240) == (1, 8) and render.fit_images(8, 28, 76) == (2, 5)
+    grid = render.image_grid([("clean", np.stack([img] * 8)[:, None])], width=76)
+    assert grid.plain.startswith("clean\n") and len(grid.plain.split("\n")) == 1 + 7
+    t = np.arange(16000) / 16000
+    wave = np.sin(2 * np.pi * 440 * t)
+    db = render.stft_db(wave)
+    assert db.shape[0] == 257 and abs(db.max(axis=1).argmax() - 440 / 8000 * 256) <= 1
+    picture = render.spectrogram_lines(db, 60, 6, float(db.max()))
+    assert len(picture.plain.split("\n")) == 6
+    assert render.si_sdr(wave, wave) > 60 and render.si_sdr(wave + 0.1 * np.cos(7 * t), wave) < 60
+    assert render.psnr(img, img) == float("inf") and 9.9 < render.psnr(img * 0 + 0.5 * (img > 0) + 0.25, img) < 20
+    assert render.auto_mode(None) == "shade" and render.auto_mode("256") in ("color", "shade")
+
+
+def test_form_rules_build_a_config_or_explain_the_problem(tmp_path):
+    catalog = load_catalog()
+    values = {**initial_values(catalog.recipes["mnist"]), "epochs": "3", "steps_per_epoch": "4", "limit": "512"}
+    config, errors = build_config(catalog, "mnist", values, "conv", {"channels": "[8, 16]"}, "gaussian(std=0.3)", "cpu")
+    assert errors == {}
+    assert config["train"]["epochs"] == 3 and config["data"]["limit"] == 512 and config["device"] == "cpu"
+    assert config["model"] == {"name": "conv", "channels": [8, 16]} and config["corruption"]["spec"] == "gaussian(std=0.3)"
+    bad = {**values, "epochs": "0", "lr": "fast", "batch_size": "1.5"}
+    _, errors = build_config(catalog, "mnist", bad, "conv", {"nonsense": "3"}, "gaussian(std=", "cpu")
+    assert errors["epochs"] == "epochs must be at least 1"
+    assert "learning rate must be a number" in errors["lr"] and "whole number" in errors["batch_size"]
+    assert "unknown option 'nonsense'" in errors["model"] and "ended early" in errors["corruption"]
+    with pytest.raises(ValueError, match="does not work on images"):
+        check_corruption("hum", "mnist")
