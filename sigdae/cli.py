@@ -201,8 +201,8 @@ def cmd_corruptions(args: argparse.Namespace) -> int:
             info = CORRUPTIONS.describe(name)
             table.add_row(name, ", ".join(info["supports"]), info["summary"], info["origin"])
         console.print(table)
-        for failure in CORRUPTIONS.failures.values():
-            console.print(f"[red]warning:[/] {failure}")
+        for failure in CORRUPTIONS.failures.values():  # one plain line each, never wrapped
+            print(f"warning: {failure}", file=sys.stderr)
         return 0
     if args.action == "show":
         info = CORRUPTIONS.describe(args.name)
