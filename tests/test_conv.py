@@ -246,3 +246,14 @@ def test_config_round_trips_through_build_model():
     model.eval()
     again.eval()
     assert torch.equal(model(x), again(x))
+
+
+def test_causal_wave_unet_built_on_conv_is_causal():
+    torch.manual_seed(0)
+    model = build_model("wave_unet", causal=True, channels=[4, 8, 8], stride=4).eval()
+    x = torch.randn(1, 1, 333, requires_grad=True)
+    y = model(x)
+    assert y.shape == x.shape
+    for t in (0, 100, 250):
+        (grad,) = torch.autograd.grad(y[0, 0, t], x, retain_graph=True)
+        assert torch.count_nonzero(grad[0, 0, t + 1:]) == 0, f"output {t} depends on the future"
