@@ -23,6 +23,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sigdae import audio
+from sigdae.fileio import atomic_output
 from sigdae.registry import DATASETS
 
 _LIBRISPEECH = re.compile(r"^(\d+)-(\d+)-(\d+)$")  # <speaker>-<chapter>-<utterance>
@@ -115,9 +116,8 @@ class DiskCache:
             except Exception:
                 pass  # a damaged entry is rebuilt below
         x = audio.load(path, sample_rate, mono=True)[0].contiguous()
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-        torch.save(x, tmp)
-        os.replace(tmp, entry)
+        with atomic_output(entry) as tmp:
+            torch.save(x, tmp)
         return x
 
 

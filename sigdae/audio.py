@@ -12,7 +12,6 @@ naming the file.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,6 +19,8 @@ from typing import Any, Iterator
 import numpy as np
 import soundfile as sf
 import torch
+
+from sigdae.fileio import reserve_temp
 
 # Extensions tried when scanning a folder for recordings (anything else, e.g. MANIFEST.tsv, is ignored).
 AUDIO_EXTENSIONS = frozenset({
@@ -158,18 +159,13 @@ def _as_frames(audio: Any, path: str, channels: int | None = None) -> np.ndarray
 
 def _temp_path(path: str) -> str:
     """Reserve a hidden temp file next to ``path`` (created with the usual umask-derived mode)."""
-    folder, base = os.path.split(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise _error(path, "write", f"folder {folder} does not exist")
-    while True:
-        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise _error(path, "write", exc) from None
+    try:
+        return reserve_temp(path)
+    except OSError as exc:
+        raise _error(path, "write", exc) from None
 
 
 def _remove(path: str) -> None:

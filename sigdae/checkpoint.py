@@ -7,13 +7,13 @@ checkpoint from someone else can be inspected and loaded without executing anyth
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from sigdae import __version__
+from sigdae.fileio import atomic_output
 
 FORMAT = 1
 
@@ -24,16 +24,8 @@ class CheckpointError(ValueError):
 
 def save(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Write ``payload`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         torch.save({"format": FORMAT, "sigdae_version": __version__, **payload}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def model_payload(model: torch.nn.Module, **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -109,15 +108,10 @@ def dumps_toml(config: dict[str, Any]) -> str:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from sigdae.fileio import atomic_output
+
+    with atomic_output(path) as tmp, open(tmp, "w") as f:
+        f.write(text)
 
 
 def set_dotted(config: dict[str, Any], dotted: str, value: Any) -> None:

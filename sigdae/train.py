@@ -27,6 +27,7 @@ from sigdae import checkpoint
 from sigdae.config import ConfigError, atomic_write_text, complete, dumps_toml
 from sigdae.corruptions import from_config as build_corruption
 from sigdae.events import EventLog, Listener
+from sigdae.fileio import atomic_output
 from sigdae.tasks import TaskData, build_task
 
 
@@ -274,12 +275,10 @@ class Trainer:
             self.model.eval()
             denoised = self.model(noisy).float().cpu()
             self.model.train()
-        path = self.run_dir / "preview.npz"
-        tmp = self.run_dir / ".preview.tmp.npz"
-        np.savez(tmp, clean=self.task.val_clean[:count].numpy(), noisy=noisy.cpu().numpy(),
-                 denoised=denoised.numpy(), epoch=self.state["epoch"], signal=self.task.signal,
-                 sample_rate=self.task.sample_rate or 0)
-        os.replace(tmp, path)
+        with atomic_output(self.run_dir / "preview.npz", suffix=".npz") as tmp:
+            np.savez(tmp, clean=self.task.val_clean[:count].numpy(), noisy=noisy.cpu().numpy(),
+                     denoised=denoised.numpy(), epoch=self.state["epoch"], signal=self.task.signal,
+                     sample_rate=self.task.sample_rate or 0)
 
     def fit(self) -> dict[str, Any]:
         self._prepare_run_dir()
