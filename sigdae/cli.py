@@ -48,6 +48,7 @@ def _add_train(sub) -> None:
     p.add_argument("--pairs-dir", help="speech: validation pairs folder (clean/ + noisy/)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any setting, e.g. --set train.warmup=0.05 --set model.channels=[32,64]")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="run directory or checkpoint (default: the bundled speech model)")
     p.add_argument("--strength", type=float, default=1.0, help="0..1: blend of denoised and input (default 1)")
     p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--quiet", action="store_true")
 
@@ -268,6 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return EXIT_USAGE
+        if getattr(args, "threads", None) is not None:
+            if args.threads < 1:
+                raise UsageError(f"sigdae {args.command}: --threads must be at least 1")
+            import torch
+
+            torch.set_num_threads(args.threads)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

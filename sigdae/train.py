@@ -283,7 +283,7 @@ class Trainer:
     def fit(self) -> dict[str, Any]:
         self._prepare_run_dir()
         self.model.train()
-        if self.device.type == "cuda" and self.task.signal == "image":
+        if self.task.signal == "image":  # faster convolutions on both oneDNN (CPU) and cuDNN
             self.model.to(memory_format=torch.channels_last)
         steps_per_epoch = self.steps_per_epoch()
         t = self.train_cfg
