@@ -58,6 +58,21 @@ def load(path: str | os.PathLike, prefer: str = "best.pt", map_location: str | t
     return payload
 
 
+INFERENCE_KEYS = ("model", "task", "signal", "sample_rate", "corruption", "config_toml")
+
+
+def export(src: str | os.PathLike, dst: str | os.PathLike, note: str = "") -> dict[str, Any]:
+    """Write an inference-only copy of a run's checkpoint (no optimizer, RNG or history), e.g. to ship it."""
+    payload = load(src)
+    slim = {k: payload[k] for k in INFERENCE_KEYS if k in payload}
+    trainer = payload.get("trainer", {})
+    slim["trained"] = {k: trainer[k] for k in ("epoch", "step", "elapsed", "best", "best_epoch") if k in trainer}
+    if note:
+        slim["note"] = note
+    save(dst, slim)
+    return slim
+
+
 def build_model(payload: dict[str, Any]) -> torch.nn.Module:
     from sigdae.models import build_model as build
 

@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", default="runs/demo-mnist")
     p.add_argument("--device", default="auto")
 
+    p = sub.add_parser("export", help="write an inference-only checkpoint of a run (to share or bundle)")
+    p.add_argument("model", metavar="RUN_OR_CHECKPOINT")
+    p.add_argument("output", metavar="OUT.pt")
+    p.add_argument("--note", default="", help="a line stored with the weights (e.g. training data, licence)")
+
     p = sub.add_parser("tui", help="the terminal UI: launch, watch and preview runs")
     p.add_argument("--runs-dir", default="runs")
     return parser
@@ -253,6 +258,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_mnist_demo(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from sigdae.checkpoint import export
+
+    slim = export(args.model, args.output, args.note)
+    print(f"wrote {args.output}: {slim['model']['name']} for {slim.get('task', '?')}, "
+          f"{Path(args.output).stat().st_size / 1e6:.2f} MB")
+    return 0
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     from sigdae.tui.app import run
 
@@ -260,7 +274,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "denoise": cmd_denoise, "corruptions": cmd_corruptions,
-            "recipes": cmd_list, "models": cmd_list, "demo": cmd_demo, "tui": cmd_tui}
+            "recipes": cmd_list, "models": cmd_list, "demo": cmd_demo, "export": cmd_export,
+            "tui": cmd_tui}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
