@@ -17,8 +17,9 @@ from sigdae.tui.run_state import format_metric
 
 STATUS_STYLE = {"running": "bold green", "starting": "green", "finished": "cyan", "stopped": "magenta",
                 "interrupted": "bold yellow", "failed": "bold red"}
-COLUMNS = (("run", 20), ("status", 11), ("task", 7), ("model", 6), ("corruption", 18), ("device", 6),
-           ("ep", 3), ("best", 9), ("age", 4))
+# sized to fit 80 columns; the device and the whole corruption chain are in the detail line below
+COLUMNS = (("run", 16), ("status", 11), ("task", 5), ("model", 5), ("corruption", 12), ("ep", 3), ("best", 8),
+           ("age", 3))
 REFRESH_S = 2.0
 
 
@@ -73,7 +74,7 @@ class RunsScreen(Screen):
     def refresh_runs(self) -> None:
         self.runs = runs_mod.scan_runs(self.runs_dir)
         now = time.time()
-        rows = tuple((r.name, r.status, r.task, r.model, r.corruption, r.device, r.epoch, best_cell(r),
+        rows = tuple((r.name, r.status, r.task, r.model, r.corruption, r.epoch, best_cell(r),
                       runs_mod.format_age(now - r.updated)) for r in self.runs)
         if rows != self._shown:
             self._shown = rows
@@ -85,9 +86,9 @@ class RunsScreen(Screen):
         selected = self.selected_run()
         table.clear()
         for row in rows:
-            name, status, task, model, corruption, device, epoch, best, age = row
-            table.add_row(short(name, 20), status_text(status), task, model, short(corruption, 18), device,
-                          str(epoch), best, age, key=name)
+            name, status, task, model, corruption, epoch, best, age = row
+            table.add_row(short(name, 16), status_text(status), short(task, 5), short(model, 5),
+                          short(corruption, 12), str(epoch), best, age, key=name)
         if selected is not None:
             names = [r.name for r in self.runs]
             if selected.name in names:
@@ -102,8 +103,8 @@ class RunsScreen(Screen):
             return
         hint = {"interrupted": "  (its process died: press r to resume)",
                 "stopped": "  (press r to resume)", "failed": "  (see train.log; r resumes from last.pt)"}
-        where = f"pid {run.pid}" if run.live and run.pid else ""
-        detail.update(Text.assemble((run.name, "bold"), "  ", status_text(run.status), f" {where}",
+        where = f"{run.device}{f', pid {run.pid}' if run.live and run.pid else ''}"
+        detail.update(Text.assemble((run.name, "bold"), "  ", status_text(run.status), f"  {where}",
                                     hint.get(run.status, "") if run.resumable or run.status == "failed" else "",
                                     "\n", (run.corruption or "-", "dim")))
 
