@@ -342,20 +342,18 @@ class Trainer:
             now = time.perf_counter()
             self.state["elapsed"] += now - tick
             tick = now
-            if now - last_log >= t["log_every_s"]:
+            last_step = _ == steps_per_epoch - 1 or bool(budget and self.state["elapsed"] >= budget)
+            if now - last_log >= t["log_every_s"] or last_step:  # every epoch ends with a step event
                 loss = float(window_loss) / window_steps
                 epoch_loss, epoch_steps = epoch_loss + loss * window_steps, epoch_steps + window_steps
                 self.events.emit("step", epoch=epoch, step=self.state["step"], loss=loss, lr=lr,
-                                 samples_per_s=window_samples / (now - last_log), progress=self.progress(),
+                                 samples_per_s=window_samples / max(now - last_log, 1e-9), progress=self.progress(),
                                  elapsed=self.state["elapsed"], eta=self._eta(), memory=self._memory())
                 window_loss.zero_()
                 window_steps = window_samples = 0
                 last_log = now
             if budget and self.state["elapsed"] >= budget:
                 break
-        if window_steps:
-            epoch_loss += float(window_loss)
-            epoch_steps += window_steps
         self._end_epoch(epoch, epoch_loss / max(1, epoch_steps))
 
     def _end_epoch(self, epoch: int, train_loss: float) -> None:
