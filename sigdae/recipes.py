@@ -63,8 +63,8 @@ RECIPES: dict[str, dict[str, Any]] = {
 RECIPES["mnist-full"] = {
     **RECIPES["mnist"],
     "description": "wider conv U-Net DAE on MNIST trained longer for the best PSNR",
-    "model": {**RECIPES["mnist"]["model"], "channels": [32, 64, 128]},
-    "train": {**RECIPES["mnist"]["train"], "epochs": 20},
+    "model": {**RECIPES["mnist"]["model"], "channels": [24, 48, 96]},
+    "train": {**RECIPES["mnist"]["train"], "epochs": 12},
 }
 
 
