@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from sigdae import checkpoint
+from sigdae.models.base import fuse_batchnorm
 
 
 @dataclass
@@ -53,7 +54,7 @@ def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "bes
 
     dev = select_device(device)
     payload = checkpoint.load(path, prefer=prefer)
-    module = checkpoint.build_model(payload).to(dev).eval()
+    module = fuse_batchnorm(checkpoint.build_model(payload).eval()).to(dev)
     return LoadedModel(module=module, name=payload["model"]["name"], signal=payload.get("signal", "image"),
                        task=payload.get("task", ""), sample_rate=payload.get("sample_rate"),
                        corruption=payload.get("corruption", ""), path=payload["path"], device=dev,

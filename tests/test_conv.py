@@ -257,3 +257,23 @@ def test_causal_wave_unet_built_on_conv_is_causal():
     for t in (0, 100, 250):
         (grad,) = torch.autograd.grad(y[0, 0, t], x, retain_graph=True)
         assert torch.count_nonzero(grad[0, 0, t + 1:]) == 0, f"output {t} depends on the future"
+
+
+@pytest.mark.parametrize("name", ["conv", "spectral_mask", "wave_unet"])
+def test_fused_batchnorm_keeps_the_output(name):
+    import copy
+
+    from sigdae.models import build_model
+    from sigdae.models.base import fuse_batchnorm
+
+    torch.manual_seed(0)
+    model = build_model(name)
+    x = torch.rand(3, 1, 28, 28) if name == "conv" else torch.randn(3, 1, 4000) * 0.1
+    model.train()
+    with torch.no_grad():
+        model(x)  # non-trivial running statistics
+    model.eval()
+    fused = fuse_batchnorm(copy.deepcopy(model))
+    assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)) for m in fused.modules())
+    with torch.no_grad():
+        assert torch.allclose(model(x), fused(x), atol=1e-5)
