@@ -12,6 +12,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from textual.widgets import DataTable, Static  # noqa: E402
 
@@ -190,3 +191,96 @@ async def test_playground_validates_and_shows_the_effect(runs_dir):
         assert "corrupted" in shown(app.screen.query_one("#effect"))
         await pilot.press("ctrl+y")
         assert any("gaussian(std=0.5)" in str(n.message) for n in app._notifications)
+
+
+def write_audio_run(run_dir: Path, seconds: float = 1.0, rate: int = 16000) -> dict:
+    """A finished speech run whose preview.npz holds a tone, the tone in noise and a cleaner copy."""
+    write_run(run_dir, "finished", task="speech-wave", epoch=2, best=9.5, monitor="si_sdr")
+    t = np.arange(int(seconds * rate)) / rate
+    clean = (0.5 * np.sin(2 * np.pi * 440 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    noise = np.random.default_rng(0).standard_normal(t.size).astype(np.float32)
+    arrays = {"clean": clean, "noisy": clean + 0.3 * noise, "denoised": clean + 0.03 * noise}
+    np.savez(run_dir / "preview.npz", **{k: v.reshape(1, 1, -1) for k, v in arrays.items()}, epoch=2,
+             signal="waveform", sample_rate=rate)
+    (run_dir / "events.jsonl").write_text(json.dumps(
+        {"type": "end", "time": time.time(), "status": "finished", "epoch": 2, "step": 10}) + "\n")
+    return arrays
+
+
+async def open_preview(pilot, app) -> None:
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "RunScreen", 10, "the run view")
+    await pilot.press("p")
+    await wait_for(pilot, lambda: getattr(app.screen, "preview", None) is not None, 20, "the preview")
+    await pilot.pause(0.2)
+
+
+async def test_audio_preview_shows_spectrograms_and_writes_wavs(runs_dir):
+    import soundfile
+
+    from sigdae.tui.render import si_sdr
+
+    arrays = write_audio_run(runs_dir / "speech")
+    app = SigdaeApp(runs_dir, preload=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_preview(pilot, app)
+        title = shown(app.screen.query_one("#preview-title"))
+        assert "epoch 2" in title and "audio, 16000 Hz" in title and "text" in title
+        picture = shown(app.screen.query_one("#preview-picture"))
+        lines = picture.splitlines()
+        noisy_db, denoised_db = si_sdr(arrays["noisy"], arrays["clean"]), si_sdr(arrays["denoised"], arrays["clean"])
+        assert denoised_db > noisy_db + 10
+        labels = [line for line in lines if not set(line) <= set(" ░▒▓█▀")]
+        assert labels == [f"noisy  SI-SDR {noisy_db:.2f} dB", "clean",
+                          f"denoised  SI-SDR {denoised_db:.2f} dB ({denoised_db - noisy_db:+.2f})"]
+        # three spectrograms of equal height; with their labels they fit the 80x24 screen
+        rows = [i for i, line in enumerate(lines) if line in labels] + [len(lines)]
+        heights = {b - a - 1 for a, b in zip(rows, rows[1:])}
+        assert len(heights) == 1 and heights.pop() >= 3
+        body = app.screen.query_one("#preview-body")
+        assert len(lines) <= body.content_region.height
+        assert all(len(line) <= 76 for line in lines)
+        # the tone is a bright band low in the clean spectrogram, the noise fills the noisy one
+        assert "▓" in picture or "█" in picture
+
+        await pilot.press("g")  # no graphics protocol in a headless app: text stays, with a reason
+        assert app.screen.renderer == "text"
+        assert any("text only" in str(n.message) for n in app._notifications)
+
+        await pilot.press("w")
+        await pilot.pause(0.2)
+        assert any("wrote 3 WAV files" in str(n.message) for n in app._notifications)
+    wavs = sorted((runs_dir / "speech" / "preview-wav").glob("*.wav"))
+    assert [w.name for w in wavs] == ["epoch002-clean.wav", "epoch002-denoised.wav", "epoch002-noisy.wav"]
+    for wav in wavs:
+        data, rate = soundfile.read(str(wav), dtype="float32")
+        assert rate == 16000 and data.shape == (16000,)
+        name = wav.stem.split("-", 1)[1]
+        assert np.abs(data - np.clip(arrays[name], -1, 1)).max() < 1e-3
+
+
+async def test_preview_draws_through_a_graphics_protocol_when_asked(runs_dir):
+    """Forced Sixel (auto never picks graphics in a headless app): three textual-image pictures
+    sized to whole cells inside the 80x24 screen; g goes back to text and leaving frees them."""
+    from textual_image.widget import SixelImage
+
+    write_audio_run(runs_dir / "speech")
+    app = SigdaeApp(runs_dir, preload=False, graphics="sixel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_preview(pilot, app)
+        screen = app.screen
+        assert screen.renderer == "graphics" and "graphics (sixel)" in shown(screen.query_one("#preview-title"))
+        assert not screen.query_one("#preview-picture").display
+        body = screen.query_one("#preview-body").content_region
+        pictures = screen._pictures
+        assert [shown(label).split()[0] for label, _ in pictures] == ["noisy", "clean", "denoised"]
+        for _, picture in pictures:
+            assert isinstance(picture, SixelImage) and picture.image is not None
+            assert body.contains_region(picture.region), (picture.region, body)
+        await pilot.press("g")
+        assert screen.renderer == "text" and screen.query_one("#preview-picture").display
+        assert "SI-SDR" in shown(screen.query_one("#preview-picture"))
+        assert all(picture.image is None for _, picture in pictures)
+        await pilot.press("g", "escape")
+        await pilot.pause(0.2)
+        assert all(picture.image is None for _, picture in pictures)

@@ -188,3 +188,85 @@ def test_form_rules_build_a_config_or_explain_the_problem(tmp_path):
     assert "unknown option 'nonsense'" in errors["model"] and "ended early" in errors["corruption"]
     with pytest.raises(ValueError, match="does not work on images"):
         check_corruption("hum", "mnist")
+
+
+def test_graphics_protocol_detection_uses_the_environment_only():
+    from sigdae.tui import graphics
+
+    detect = lambda **env: graphics.detect(env).protocol  # noqa: E731
+    assert detect(TERM="xterm-kitty") == "kitty"
+    assert detect(TERM="xterm-256color", KITTY_WINDOW_ID="1") == "kitty"
+    assert detect(TERM="xterm-256color", TERM_PROGRAM="WezTerm") == "sixel"
+    assert detect(TERM="foot") == "sixel"
+    assert detect(TERM="xterm-256color", KONSOLE_VERSION="230804") == "sixel"
+    assert detect(TERM="xterm-256color", TERM_PROGRAM="iTerm.app", TERM_PROGRAM_VERSION="3.4.19") is None
+    assert detect(TERM="xterm-256color", TERM_PROGRAM="iTerm.app", TERM_PROGRAM_VERSION="3.5.0") == "sixel"
+    assert detect(TERM="xterm-256color") is None
+    assert detect() is None
+    # tmux and screen do not pass graphics through; NO_COLOR means text
+    assert detect(TERM="tmux-256color", KITTY_WINDOW_ID="1") is None
+    assert detect(TERM="xterm-kitty", TMUX="/tmp/tmux-0/default,1,0") is None
+    assert detect(TERM="screen.xterm-256color", TERM_PROGRAM="WezTerm") is None
+    assert detect(TERM="xterm-kitty", NO_COLOR="1") is None
+    # the override wins
+    assert detect(TERM="xterm-kitty", SIGDAE_TUI_GRAPHICS="off") is None
+    assert detect(TMUX="x", SIGDAE_TUI_GRAPHICS="sixel") == "sixel"
+    assert detect(SIGDAE_TUI_GRAPHICS="kitty") == "kitty"
+
+
+def test_graphics_choice_for_an_app(monkeypatch):
+    from types import SimpleNamespace
+
+    from sigdae.tui import graphics
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-kitty")
+    for name in ("TMUX", "STY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(graphics.ENV, raising=False)
+    app = lambda headless, colors="truecolor": SimpleNamespace(is_headless=headless,  # noqa: E731
+                                                               console=SimpleNamespace(color_system=colors))
+    assert graphics.choose(app(True)).protocol is None, "tests and snapshots always get text"
+    assert graphics.choose(app(False)).protocol == "kitty"
+    assert graphics.choose(app(False, "256")).protocol is None, "kitty marks its cells with 24-bit colours"
+    assert graphics.choose(app(False), "off").protocol is None
+    assert graphics.choose(app(True), "sixel").protocol == "sixel"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert graphics.choose(app(False), "kitty").protocol is None
+
+
+def test_graphics_pictures_fit_whole_cells():
+    from sigdae.tui import graphics
+
+    assert graphics.fit_cells(238, 28, 76, 6, (10, 20)) == (68, 4)  # narrowed rather than squashed
+    assert graphics.fit_cells(238, 28, 10, 6, (8, 16)) == (10, 1)
+    strip = graphics.image_strip(np.full((3, 1, 4, 5), np.nan), 8, gap=2)
+    assert strip.shape == (4, 3 * 5 + 2 * 2, 3) and strip.dtype == np.uint8
+    picture = graphics.to_pil(strip, 7, 2, (10, 20))
+    assert picture.size == (70, 40) and picture.mode == "RGB"
+
+
+def test_importing_textual_image_does_not_touch_the_terminal():
+    """textual-image queries the terminal when imported (ESC [ c, a kitty query, ESC [ 16 t), which
+    must not happen once Textual owns it: sigdae imports it with those queries off."""
+    import pty
+    import select
+
+    code = ("from sigdae.tui import graphics; graphics.load_widgets(); "
+            "import textual_image.renderable as r, textual_image.widget as w; "
+            "assert graphics.cell_size()[0] > 0")
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    out = b""
+    while select.select([fd], [], [], 20)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out.decode(errors="replace")
+    assert out == b"", f"wrote to the terminal on import: {out!r}"

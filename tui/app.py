@@ -22,10 +22,13 @@ class SigdaeApp(App[int]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, runs_dir: str | Path = "runs", preload: bool = True):
+    def __init__(self, runs_dir: str | Path = "runs", preload: bool = True, graphics: str = "auto"):
+        """``graphics``: how previews are drawn — "auto" (a terminal graphics protocol when the terminal
+        has one, never in a headless test app), "off" (text always), "kitty" or "sixel" (forced)."""
         super().__init__()
         self.runs_dir = Path(runs_dir)
         self.preload = preload
+        self.graphics = graphics
         self.sub_title = str(self.runs_dir)
 
     def on_mount(self) -> None:

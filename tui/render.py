@@ -55,7 +55,7 @@ def gray_to_rgb(image: np.ndarray) -> np.ndarray:
 
 def image_lines(image: np.ndarray, mode: str = "color") -> list[Text]:
     """A 2-D array in [0, 1] as ``ceil(h / 2)`` lines of ``w`` cells."""
-    image = np.asarray(image, dtype=float)
+    image = np.nan_to_num(np.asarray(image, dtype=float))
     if image.shape[0] % 2:
         image = np.vstack([image, np.zeros((1, image.shape[1]))])
     lines = []
@@ -110,7 +110,7 @@ def image_grid(rows: Sequence[tuple[str, np.ndarray]], width: int, mode: str = "
 
 def stft_db(wave: np.ndarray, n_fft: int = 512, hop: int = 128) -> np.ndarray:
     """Magnitude spectrogram in dB, shape (freq bins, frames), low frequencies first."""
-    wave = np.asarray(wave, dtype=float).reshape(-1)
+    wave = np.nan_to_num(np.asarray(wave, dtype=float).reshape(-1), posinf=0.0, neginf=0.0)
     if wave.size < n_fft:
         wave = np.pad(wave, (0, n_fft - wave.size))
     frames = 1 + (wave.size - n_fft) // hop
@@ -129,14 +129,24 @@ def resize(array: np.ndarray, rows: int, cols: int) -> np.ndarray:
 def spectrogram_lines(db: np.ndarray, width: int, height: int, top_db: float, mode: str = "color",
                       floor_db: float = 80.0) -> Text:
     """``height`` lines × ``width`` cells of a dB spectrogram, high frequencies on top."""
-    level = np.clip((resize(db, height * 2, width)[::-1] - (top_db - floor_db)) / floor_db, 0, 1)
+    level = spectrogram_level(resize(db, height * 2, width), top_db, floor_db)
     if mode != "color":
         return Text("\n").join(image_lines(level, "shade"))
-    pos = level * (len(HEAT) - 1)
+    rgb = heat_rgb(level)
+    return Text("\n").join(pixel_rows(rgb[r], rgb[r + 1]) for r in range(0, rgb.shape[0], 2))
+
+
+def spectrogram_level(db: np.ndarray, top_db: float, floor_db: float = 80.0) -> np.ndarray:
+    """dB values as levels in [0, 1] (``floor_db`` below ``top_db`` is 0), high frequencies on top."""
+    return np.clip((np.nan_to_num(db, nan=-np.inf)[::-1] - (top_db - floor_db)) / floor_db, 0, 1)
+
+
+def heat_rgb(level: np.ndarray) -> np.ndarray:
+    """Levels in [0, 1] through the HEAT colour map, as integer RGB (0..255), shape ``level.shape + (3,)``."""
+    pos = np.clip(np.nan_to_num(level), 0, 1) * (len(HEAT) - 1)
     lo = np.floor(pos).astype(int)
     hi = np.minimum(lo + 1, len(HEAT) - 1)
-    rgb = (HEAT[lo] + (HEAT[hi] - HEAT[lo]) * (pos - lo)[..., None]).round().astype(int)
-    return Text("\n").join(pixel_rows(rgb[r], rgb[r + 1]) for r in range(0, rgb.shape[0], 2))
+    return (HEAT[lo] + (HEAT[hi] - HEAT[lo]) * (pos - lo)[..., None]).round().astype(int)
 
 
 def psnr(pred: np.ndarray, clean: np.ndarray) -> float:
