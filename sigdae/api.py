@@ -45,7 +45,8 @@ class LoadedModel:
     __call__ = denoise
 
     def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.module.parameters())
+        """Parameters of the model as trained (before batch norm was folded into the convs)."""
+        return int(self.meta.get("parameters", sum(p.numel() for p in self.module.parameters())))
 
 
 def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "best.pt") -> LoadedModel:
@@ -54,9 +55,11 @@ def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "bes
 
     dev = select_device(device)
     payload = checkpoint.load(path, prefer=prefer)
-    module = fuse_batchnorm(checkpoint.build_model(payload).eval()).to(dev)
+    module = checkpoint.build_model(payload).eval()
+    parameters = sum(p.numel() for p in module.parameters())
+    module = fuse_batchnorm(module).to(dev)
     return LoadedModel(module=module, name=payload["model"]["name"], signal=payload.get("signal", "image"),
                        task=payload.get("task", ""), sample_rate=payload.get("sample_rate"),
                        corruption=payload.get("corruption", ""), path=payload["path"], device=dev,
-                       meta={k: payload[k] for k in ("config_toml", "trainer", "sigdae_version", "card")
-                             if k in payload})
+                       meta={"parameters": parameters, **{k: payload[k] for k in
+                             ("config_toml", "trainer", "trained", "sigdae_version", "note") if k in payload}})

@@ -48,7 +48,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "speech-wave": {
         "task": "speech-wave",
         "description": "waveform U-Net DAE for 16 kHz speech (strided 1-D conv encoder/decoder)",
-        "model": {"name": "wave_unet", "channels": [16, 32, 64, 128], "stride": 4, "blocks": 1, "kernel": 9},
+        "model": {"name": "wave_unet", "channels": [16, 32, 64, 128, 256], "stride": 4, "blocks": 1,
+                  "kernel": 9},
         "corruption": {"spec": "auto"},
         "loss": {"spec": "stft*1.0 + l1*10.0"},
         "data": {"sample_rate": 16000, "segment_seconds": 2.0, "segments_per_epoch": 4000, "val_segments": 48,

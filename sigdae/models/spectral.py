@@ -90,7 +90,7 @@ class WaveUNet(Denoiser):
 
     signal = "waveform"
 
-    def __init__(self, channels: Sequence[int] = (16, 32, 64, 128), stride: int = 4, blocks: int = 1,
+    def __init__(self, channels: Sequence[int] = (16, 32, 64, 128, 256), stride: int = 4, blocks: int = 1,
                  kernel: int = 9, norm: str = "batch", act: str = "gelu", causal: bool = False,
                  residual: bool = True):
         channels = [int(c) for c in channels]
