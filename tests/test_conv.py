@@ -277,3 +277,19 @@ def test_fused_batchnorm_keeps_the_output(name):
     assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)) for m in fused.modules())
     with torch.no_grad():
         assert torch.allclose(model(x), fused(x), atol=1e-5)
+
+
+def test_attention_bottleneck_sees_the_whole_input():
+    torch.manual_seed(0)
+    y = torch.rand(1, 1, 31, 17)
+    assert build_model("conv", attention=4)(y).shape == y.shape
+
+    def corner_to_corner(model):  # does the far corner of the output depend on the first input pixel?
+        x = torch.rand(1, 1, 28, 28, requires_grad=True)
+        model.eval()(x)[..., -1, -1].sum().backward()
+        return float(x.grad[..., 0, 0].abs())
+
+    assert corner_to_corner(build_model("conv", attention=4, norm="none")) > 0
+    assert corner_to_corner(build_model("conv", norm="none")) == 0  # 3x3 convs alone do not reach that far
+    with pytest.raises(ModelError, match="attention"):
+        build_model("conv", attention=5)

@@ -57,6 +57,22 @@ class CausalStridedConv1d(nn.Conv1d):
         return super().forward(F.pad(x, (self.stride[0] - 1, 0)))
 
 
+class GlobalAttention(nn.Module):
+    """Multi-head self-attention over every position of the deepest level (pre-norm, residual): global
+    context at a small cost, for any input size."""
+
+    def __init__(self, channels: int, heads: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels)
+        self.attn = nn.MultiheadAttention(channels, heads, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = x.flatten(2).transpose(1, 2)                       # (N, positions, C)
+        q = self.norm(tokens)
+        out = tokens + self.attn(q, q, q, need_weights=False)[0]
+        return out.transpose(1, 2).reshape(x.shape)
+
+
 class ConvBlock(nn.Sequential):
     def __init__(self, dim: int, c_in: int, c_out: int, n: int, kernel: int, norm: str, act: str, causal: bool):
         layers: list[nn.Module] = []
@@ -82,13 +98,13 @@ class ConvAutoencoder(Denoiser):
                  stride: int | Sequence[int | Sequence[int]] = 2,
                  down: str = "pool", skip: str = "concat", norm: str = "batch", act: str = "relu",
                  bottleneck: int | None = None, output_activation: str = "sigmoid", residual: bool = False,
-                 causal: bool = False, dropout: float = 0.0):
+                 causal: bool = False, dropout: float = 0.0, attention: int = 0):
         channels = [int(c) for c in channels]
         stride = stride if isinstance(stride, int) else [s if isinstance(s, int) else list(s) for s in stride]
         super().__init__(dim=dim, in_channels=in_channels, out_channels=out_channels, channels=channels,
                          blocks=blocks, kernel=kernel, stride=stride, down=down, skip=skip, norm=norm, act=act,
                          bottleneck=bottleneck, output_activation=output_activation, residual=residual,
-                         causal=causal, dropout=dropout)
+                         causal=causal, dropout=dropout, attention=attention)
         self._validate()
         self.strides = self._level_strides()
         self.dim, self.skip, self.residual = dim, skip, residual
@@ -110,6 +126,7 @@ class ConvAutoencoder(Denoiser):
             self.bottleneck = nn.Sequential(conv(c_prev, bottleneck, 1), _ACTS[act](), conv(bottleneck, c_prev, 1),
                                             _ACTS[act]())
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.attention = GlobalAttention(c_prev, attention) if attention else nn.Identity()
 
         self.ups = nn.ModuleList()
         self.decoders = nn.ModuleList()
@@ -136,6 +153,8 @@ class ConvAutoencoder(Denoiser):
         check_activation(c["output_activation"], "conv")
         if c["causal"] and (c["dim"] != 1 or c["norm"] in ("group", "instance") or c["down"] == "pool"):
             raise ModelError("conv: causal needs dim=1, down='conv' and norm 'batch' or 'none'")
+        if c["attention"] and (c["causal"] or c["channels"][-1] % c["attention"]):
+            raise ModelError("conv: attention needs a non-causal model and heads dividing the deepest width")
         if c["residual"] and c["output_activation"] != "identity":
             raise ModelError("conv: residual=True needs output_activation='identity'")
 
@@ -187,7 +206,7 @@ class ConvAutoencoder(Denoiser):
                 h = self.downs[level - 1](h)
             h = encoder(h)
             skips.append(h)
-        h = self.dropout(self.bottleneck(h))
+        h = self.dropout(self.attention(self.bottleneck(h)))
         for up, decoder, skip in zip(self.ups, self.decoders, reversed(skips[:-1])):
             h = up(h)
             if self.skip == "concat":
