@@ -51,7 +51,7 @@ class LoadedModel:
 
 def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "best.pt") -> LoadedModel:
     """Load a run directory (``best.pt``, else ``last.pt``) or checkpoint file, safely (weights only)."""
-    from sigdae.train import select_device
+    from sigdae.device import select_device
 
     dev = select_device(device)
     payload = checkpoint.load(path, prefer=prefer)

@@ -26,50 +26,11 @@ import torch
 from sigdae import checkpoint
 from sigdae.config import ConfigError, atomic_write_text, complete, dumps_toml
 from sigdae.corruptions import from_config as build_corruption
+from sigdae.device import select_device
 from sigdae.events import EventLog, Listener
 from sigdae.fileio import atomic_output
+from sigdae.optim import lr_factor, make_optimizer
 from sigdae.tasks import TaskData, build_task
-
-
-def select_device(name: str = "auto") -> torch.device:
-    """``auto`` picks CUDA, then Apple MPS, then the CPU."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"unknown device '{name}' (use auto, cpu, cuda, cuda:N or mps)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for, but no CUDA GPU is available here")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError("device 'mps' was asked for, but Apple MPS is not available here")
-    return device
-
-
-def lr_factor(progress: float, warmup: float, schedule: str, min_ratio: float) -> float:
-    """Learning-rate multiplier at a fraction ``progress`` of the run."""
-    if warmup > 0 and progress < warmup:
-        return max(progress / warmup, 1e-3)
-    if schedule != "cosine":
-        return 1.0
-    t = min(1.0, (progress - warmup) / max(1e-9, 1 - warmup))
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
-
-
-def make_optimizer(model: torch.nn.Module, train: dict[str, Any]) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    kind = train["optimizer"]
-    if kind == "adam":
-        return torch.optim.Adam(params, lr=train["lr"], eps=train["adam_eps"], weight_decay=train["weight_decay"])
-    if kind == "adamw":
-        return torch.optim.AdamW(params, lr=train["lr"], eps=train["adam_eps"], weight_decay=train["weight_decay"])
-    if kind == "sgd":
-        return torch.optim.SGD(params, lr=train["lr"], momentum=0.9, weight_decay=train["weight_decay"])
-    raise ConfigError(f"unknown optimizer '{kind}' (adam, adamw, sgd)")
 
 
 class StopRequested(Exception):
