@@ -10,6 +10,12 @@ from typing import Any
 
 MNIST_NOISE = "noise_factor(factor=0.5)"
 
+# What the speech recipes share: 2 s segments of clean speech at random loudness, noise mixed on the fly
+# ("auto" corruption) at -5..20 dB SNR, an epoch of 4000 segments, 48 fixed validation segments.
+SPEECH_DATA = {"sample_rate": 16000, "segment_seconds": 2.0, "segments_per_epoch": 4000, "val_segments": 48,
+               "snr_db": [-5.0, 20.0]}
+SPEECH_TRAIN = {"epochs": 100, "batch_size": 16, "lr": 2e-3, "warmup": 0.02, "schedule": "cosine", "grad_clip": 5.0}
+
 RECIPES: dict[str, dict[str, Any]] = {
     # The default image recipe: a small U-Net with batch norm and global self-attention at its 7x7 level,
     # trained on mean per-image PSNR directly (the benchmark's metric), cosine lr; good within 2 CPU minutes.
@@ -40,10 +46,8 @@ RECIPES: dict[str, dict[str, Any]] = {
                   "stride": [[4, 1], [2, 2], [2, 2]], "blocks": 2, "norm": "batch"},
         "corruption": {"spec": "auto"},
         "loss": {"spec": "stft*1.0 + si_sdr*0.05"},
-        "data": {"sample_rate": 16000, "segment_seconds": 2.0, "segments_per_epoch": 4000, "val_segments": 48,
-                 "snr_db": [-5.0, 20.0]},
-        "train": {"epochs": 100, "batch_size": 16, "lr": 2e-3, "warmup": 0.02, "schedule": "cosine",
-                  "grad_clip": 5.0},
+        "data": dict(SPEECH_DATA),
+        "train": dict(SPEECH_TRAIN),
     },
     # Speech enhancement on waveforms: a strided 1-D U-Net.
     "speech-wave": {
@@ -53,10 +57,8 @@ RECIPES: dict[str, dict[str, Any]] = {
                   "kernel": 9},
         "corruption": {"spec": "auto"},
         "loss": {"spec": "stft*1.0 + l1*10.0"},
-        "data": {"sample_rate": 16000, "segment_seconds": 2.0, "segments_per_epoch": 4000, "val_segments": 48,
-                 "snr_db": [-5.0, 20.0]},
-        "train": {"epochs": 100, "batch_size": 16, "lr": 2e-3, "warmup": 0.02, "schedule": "cosine",
-                  "grad_clip": 5.0},
+        "data": dict(SPEECH_DATA),
+        "train": dict(SPEECH_TRAIN),
     },
 }
 

@@ -18,6 +18,15 @@ from sigdae.models.conv import ConvAutoencoder
 from sigdae.registry import MODELS
 
 
+def as_waveforms(x: torch.Tensor, owner: str) -> torch.Tensor:
+    """(N, T) or (N, C, T) as (N, C, T); anything else is a one-line ModelError."""
+    if x.dim() == 2:
+        x = x.unsqueeze(1)
+    if x.dim() != 3:
+        raise ModelError(f"{owner}: expects waveforms (N, C, T), got {tuple(x.shape)}")
+    return x
+
+
 @MODELS.register("spectral_mask")
 class SpectralMask(Denoiser):
     """STFT mask estimator: a ``dim=2`` conv encoder/decoder on the log-magnitude predicts a bounded gain."""
@@ -67,10 +76,7 @@ class SpectralMask(Denoiser):
         return torch.cat([gain, gain[:, -1:]], dim=1)
 
     def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 2:
-            x = x.unsqueeze(1)
-        if x.dim() != 3:
-            raise ModelError(f"spectral_mask: expects waveforms (N, C, T), got {tuple(x.shape)}")
+        x = as_waveforms(x, "spectral_mask")
         n, c, t = x.shape
         flat = x.reshape(n * c, t).float()
         spec = torch.stft(flat, self.n_fft, self.hop, window=self.window, center=True, return_complex=True)
@@ -115,9 +121,6 @@ class WaveUNet(Denoiser):
         return total
 
     def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 2:
-            x = x.unsqueeze(1)
-        if x.dim() != 3:
-            raise ModelError(f"wave_unet: expects waveforms (N, C, T), got {tuple(x.shape)}")
+        x = as_waveforms(x, "wave_unet")
         n, c, t = x.shape
         return self.net.forward_raw(x.reshape(n * c, 1, t)).reshape(n, c, t)
