@@ -293,3 +293,14 @@ def test_attention_bottleneck_sees_the_whole_input():
     assert corner_to_corner(build_model("conv", norm="none")) == 0  # 3x3 convs alone do not reach that far
     with pytest.raises(ModelError, match="attention"):
         build_model("conv", attention=5)
+
+
+def test_spectral_mask_gain_is_bounded():
+    from sigdae.models import build_model
+
+    model = build_model("spectral_mask", mask_min=0.3, mask_max=1.2).eval()
+    spec = torch.stft(torch.randn(2, 8000), 512, 256, window=torch.hann_window(512), return_complex=True)
+    gain = model.mask(spec)
+    assert gain.shape == spec.shape and float(gain.min()) >= 0.3 and float(gain.max()) <= 1.2
+    with pytest.raises(ModelError, match="mask_min"):
+        build_model("spectral_mask", mask_min=1.0)

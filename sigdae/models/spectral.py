@@ -36,16 +36,17 @@ class SpectralMask(Denoiser):
     def __init__(self, n_fft: int = 512, hop: int = 256, channels: Sequence[int] = (16, 32, 48, 64),
                  stride: Sequence[Any] = ((4, 1), (2, 2), (2, 2)), blocks: int = 2, kernel: int = 3,
                  norm: str = "batch", act: str = "relu", skip: str = "concat", down: str = "pool",
-                 mask_max: float = 1.0, floor_db: float = -80.0):
+                 mask_max: float = 1.0, floor_db: float = -80.0, mask_min: float = 0.0):
         channels = [int(c) for c in channels]
         stride = [s if isinstance(s, int) else list(s) for s in stride]
         super().__init__(n_fft=n_fft, hop=hop, channels=channels, stride=stride, blocks=blocks, kernel=kernel,
-                         norm=norm, act=act, skip=skip, down=down, mask_max=mask_max, floor_db=floor_db)
+                         norm=norm, act=act, skip=skip, down=down, mask_max=mask_max, floor_db=floor_db,
+                         mask_min=mask_min)
         if n_fft % 2 or hop < 1 or hop > n_fft:
             raise ModelError(f"spectral_mask: n_fft must be even and 1 <= hop <= n_fft (got {n_fft}, {hop})")
-        if mask_max <= 0:
-            raise ModelError("spectral_mask: mask_max must be positive")
-        self.n_fft, self.hop, self.mask_max = n_fft, hop, mask_max
+        if mask_max <= 0 or not 0 <= mask_min < mask_max:
+            raise ModelError("spectral_mask: need 0 <= mask_min < mask_max")
+        self.n_fft, self.hop, self.mask_max, self.mask_min = n_fft, hop, mask_max, mask_min
         self.floor = 10 ** (floor_db / 20)
         self.net = ConvAutoencoder(dim=2, in_channels=1, channels=channels, blocks=blocks, kernel=kernel,
                                    stride=stride, down=down, skip=skip, norm=norm, act=act,
@@ -73,6 +74,7 @@ class SpectralMask(Denoiser):
         features = torch.log(spec.abs() + self.floor).unsqueeze(1)
         bins = self.n_fft // 2  # the conv net sees bins 0..n_fft/2-1; Nyquist takes its neighbour's gain
         gain = torch.sigmoid(self.net.forward_raw(features[:, :, :bins])).squeeze(1) * self.mask_max
+        gain = gain.clamp_min(self.mask_min)  # an attenuation limit: less musical noise, more natural residual
         return torch.cat([gain, gain[:, -1:]], dim=1)
 
     def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
