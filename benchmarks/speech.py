@@ -103,6 +103,46 @@ def peak_memory(model: str, out: Path) -> dict[str, float]:
     return results
 
 
+def formats(model: str, heldout: Path, out: Path) -> list[dict]:
+    """SI-SDR before/after for the same held-out pair at other rates, channel counts and bit depths."""
+    from sigdae import audio
+    from sigdae.metrics import si_sdr
+
+    import torch
+
+    names = sorted(p.name for p in (heldout / "noisy").glob("*.wav"))[:2]
+    sigdae = Path(sys.executable).parent / "sigdae"
+    rows = []
+    for rate, channels, subtype, ext in ((8000, 1, "PCM_16", ".wav"), (16000, 1, "PCM_16", ".wav"),
+                                         (44100, 2, "PCM_24", ".wav"), (48000, 1, "PCM_24", ".flac"),
+                                         (48000, 2, "FLOAT", ".wav")):
+        folder = out / "formats" / f"{rate}_{channels}ch_{subtype}"
+        (folder / "in").mkdir(parents=True, exist_ok=True)
+        clean_all = []
+        for k, name in enumerate(names):
+            noisy = audio.load(heldout / "noisy" / name, rate)
+            clean = audio.load(heldout / "clean" / name, rate)
+            # the second channel is the same scene at a different SNR: channels are enhanced separately
+            noisy = torch.cat([noisy, clean + 0.5 * (noisy - clean)])[:channels]
+            audio.write(folder / "in" / f"{k}{ext}", noisy, rate, subtype=subtype)
+            clean_all.append(torch.cat([clean, clean])[:channels])
+        subprocess.run([str(sigdae), "denoise", "--quiet", "--overwrite", "--model", model, str(folder / "in"),
+                        str(folder / "out")], check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        before, after, kept = [], [], True
+        for k, clean in enumerate(clean_all):
+            i, o = audio.info(folder / "in" / f"{k}{ext}"), audio.info(folder / "out" / f"{k}{ext}")
+            kept &= (i.sample_rate, i.channels, i.frames, i.subtype) == (o.sample_rate, o.channels, o.frames, o.subtype)
+            x, _ = audio.read(folder / "in" / f"{k}{ext}")
+            y, _ = audio.read(folder / "out" / f"{k}{ext}")
+            before.append(float(si_sdr(x, clean)))
+            after.append(float(si_sdr(y, clean)))
+        row = {"rate": rate, "channels": channels, "subtype": subtype, "format": ext, "kept": bool(kept),
+               "si_sdr_noisy": sum(before) / len(before), "si_sdr_denoised": sum(after) / len(after)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="speech data root (clean/, noise/, dev_pairs/)")
@@ -112,16 +152,20 @@ def main() -> None:
     ap.add_argument("--utterances", type=int, default=40)
     ap.add_argument("--memory-model", help="model for the memory test (default: the first --model)")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--skip-harness", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="reuse the harness outputs of unchanged systems")
     args = ap.parse_args()
     data, out = Path(args.data), Path(args.out)
     models = dict(m.split("=", 1) for m in args.model)
     heldout = build_heldout(data, out / "heldout", args.utterances)
     sets = [f"heldout={heldout}", f"dev_pairs={data / 'dev_pairs' / 'valentini_trainset_p287'}"]
-    run_harness(Path(args.harness), sets, models, out, args.reuse)
-    print((out / "harness" / "results.md").read_text())
+    if not args.skip_harness:
+        run_harness(Path(args.harness), sets, models, out, args.reuse)
+        print((out / "harness" / "results.md").read_text())
+    first = args.memory_model or next(iter(models.values()))
+    (out / "formats.json").write_text(json.dumps(formats(first, heldout, out), indent=1))
     if not args.skip_memory:
-        memory = peak_memory(args.memory_model or next(iter(models.values())), out)
+        memory = peak_memory(first, out)
         (out / "memory.json").write_text(json.dumps(memory, indent=1))
 
 
