@@ -57,7 +57,8 @@ def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "bes
     payload = checkpoint.load(path, prefer=prefer)
     module = checkpoint.build_model(payload).eval()
     parameters = sum(p.numel() for p in module.parameters())
-    module = fuse_batchnorm(module).to(dev)
+    # channels_last: 15-20 % faster 2-D convolutions on oneDNN and cuDNN (1-D weights are left as they are)
+    module = fuse_batchnorm(module).to(dev, memory_format=torch.channels_last)
     return LoadedModel(module=module, name=payload["model"]["name"], signal=payload.get("signal", "image"),
                        task=payload.get("task", ""), sample_rate=payload.get("sample_rate"),
                        corruption=payload.get("corruption", ""), path=payload["path"], device=dev,

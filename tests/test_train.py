@@ -102,7 +102,7 @@ def test_events_are_start_steps_epoch_end_in_order(one_epoch):
     assert types == ["start"] + ["step"] * 8 + ["epoch", "end"]
     assert [e["type"] for e in listened] == types  # listeners see what the file gets
     start, epoch, end = events[0], events[-2], events[-1]
-    assert start["model"] == "conv" and start["parameters"] == 117_073 and start["steps_per_epoch"] == 8
+    assert start["model"] == "conv" and start["parameters"] == 133_841 and start["steps_per_epoch"] == 8
     assert start["data"] == {"train": 512, "val": 128} and start["resumed_from_epoch"] == 0
     assert [e["step"] for e in events[1:9]] == list(range(1, 9))
     assert all(np.isfinite(e["loss"]) and e["lr"] > 0 for e in events[1:9])
@@ -137,7 +137,7 @@ def test_load_model_denoises_like_the_trained_model(one_epoch):
     model = load_model(run_dir, device="cpu")
     assert model.name == "conv" and model.signal == "image" and model.task == "mnist"
     assert model.path == str(run_dir / "best.pt")
-    assert model.num_parameters() == 117_073
+    assert model.num_parameters() == trainer.model.num_parameters() == 133_841  # U-Net-16 + attention
     x = torch.rand(5, 1, 28, 28)
     y = model.denoise(x)
     assert y.shape == x.shape and y.dtype == x.dtype
