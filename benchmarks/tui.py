@@ -106,12 +106,14 @@ def train_watched(config: dict, runs_dir: Path, name: str) -> tuple[float, float
     from sigdae.tui.runs import launch_run, load_run
 
     run_dir = runs_dir / name
-    launch_run(config, run_dir)
-    term = Terminal(runs_dir)
+    term = Terminal(runs_dir)  # attached before the run starts, as a user would have it open
     term.wait_for(b"Quit", b"Corruptions")
+    time.sleep(5.0)  # let its background start-up (model and corruption lists) finish first
+    launch_run(config, run_dir)
     while load_run(run_dir).status == "starting":
         time.sleep(0.2)
-    term.send("\r")  # open the run (the newest, selected)
+    time.sleep(2.5)  # the runs list refreshes every 2 s
+    term.send("\r")  # open the run (the only one, selected)
     term.wait_for(b"samples/s", timeout=120)
     time.sleep(2.0)  # past the view's first draw: measure the steady state
     cpu0, t0 = term.cpu_seconds(), time.perf_counter()

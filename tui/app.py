@@ -6,6 +6,8 @@ playground. Nothing heavy (torch, registries) is imported before the first scree
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 from textual import work
@@ -64,6 +66,9 @@ class SigdaeApp(App[int]):
 
 def run(runs_dir: str | Path = "runs") -> int:
     """Run the TUI until the user quits; returns the process exit code."""
+    # Yield the CPU to training: the UI needs little, and a busy core stalls torch's worker threads.
+    # Runs the TUI launches start from the `sigdae train` command at normal priority, not this one.
+    os.nice(10)
     app = SigdaeApp(runs_dir)
     app.run()
     return app.return_code or 0

@@ -21,7 +21,7 @@ from sigdae.tui.plot import LinePlot, Series
 from sigdae.tui.run_state import RunState
 from sigdae.tui.runs_screen import status_text
 
-TAIL_S = 0.5
+TAIL_S = 1.0
 STATUS_S = 2.0
 
 

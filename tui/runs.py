@@ -170,10 +170,18 @@ def _train_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "sigdae.cli", "train", *args, "--quiet"]
 
 
+def _normal_priority() -> None:
+    """In the child: undo the TUI's own lower priority (``sigdae.tui.app.run``), where allowed."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, 0)
+    except PermissionError:  # an unprivileged user cannot raise priority back; training then runs at nice 10
+        pass
+
+
 def _spawn(command: list[str], run_dir: Path) -> int:
     with open(run_dir / "train.log", "ab") as log:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, cwd=os.getcwd())
+                                start_new_session=True, cwd=os.getcwd(), preexec_fn=_normal_priority)
     # reap it when it ends so it does not linger as a zombie while the TUI stays open
     threading.Thread(target=proc.wait, daemon=True, name=f"reap-{proc.pid}").start()
     return proc.pid
