@@ -270,3 +270,27 @@ def test_importing_textual_image_does_not_touch_the_terminal():
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, out.decode(errors="replace")
     assert out == b"", f"wrote to the terminal on import: {out!r}"
+
+
+def test_launched_runs_do_not_inherit_the_tuis_lower_priority(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        from pathlib import Path
+        from sigdae.tui.runs import _spawn
+        os.nice(10)                                   # as sigdae.tui.app.run does
+        run_dir = Path({str(tmp_path)!r})
+        _spawn([sys.executable, "-c", "import os; print(os.nice(0))"], run_dir)
+        for _ in range(100):
+            text = (run_dir / "train.log").read_text().strip()
+            if text:
+                break
+            time.sleep(0.05)
+        print(text)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    expected = "0" if os.geteuid() == 0 else "10"   # only a privileged user may raise priority again
+    assert out[-1] == expected
