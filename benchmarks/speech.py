@@ -1,7 +1,7 @@
 """Speech enhancement benchmark: sigdae's models beside the peer systems, on held-out material.
 
     python benchmarks/speech.py --data ../shared/data/speech --harness ../shared/tools/speech_eval \
-        --model spec=assets/speech16k.pt --model wave=runs/speech-wave --out bench-runs/speech
+        --harness-python /tmp/speech_eval_venv/bin/python --model spec=assets/speech16k.pt --model wave=runs/speech-wave --out bench-runs/speech
 
 1. Builds a deterministic held-out set (``--out/heldout``): LibriSpeech test-other utterances (speakers
    no training run sees) mixed with held-out noise recordings (see benchmarks/speech_data.py) at SNR
@@ -65,10 +65,9 @@ def build_heldout(data: Path, out: Path, utterances: int, seed: int = 2026) -> P
     return out
 
 
-def run_harness(harness: Path, sets: list[str], models: dict[str, str], out: Path, reuse: bool) -> dict:
+def run_harness(harness: Path, python: str, sets: list[str], models: dict[str, str], out: Path, reuse: bool) -> dict:
     sigdae = Path(sys.executable).parent / "sigdae"
-    cmd = [str(Path(os.environ.get("SPEECH_EVAL_VENV", "/tmp/speech_eval_venv")) / "bin" / "python"),
-           str(harness / "evaluate.py"), "--peers", "all", "--out", str(out / "harness")]
+    cmd = [python, str(harness / "evaluate.py"), "--peers", "all", "--out", str(out / "harness")]
     for s in sets:
         cmd += ["--set", s]
     for name, model in models.items():
@@ -147,6 +146,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="speech data root (clean/, noise/, dev_pairs/)")
     ap.add_argument("--harness", required=True, help="the speech_eval folder (evaluate.py)")
+    ap.add_argument("--harness-python", default=os.environ.get("SPEECH_EVAL_PYTHON"),
+                    help="python of the harness venv made by its setup.sh (or set SPEECH_EVAL_PYTHON)")
     ap.add_argument("--model", action="append", required=True, metavar="NAME=RUN_OR_CHECKPOINT")
     ap.add_argument("--out", default="bench-runs/speech")
     ap.add_argument("--utterances", type=int, default=40)
@@ -160,7 +161,9 @@ def main() -> None:
     heldout = build_heldout(data, out / "heldout", args.utterances)
     sets = [f"heldout={heldout}", f"dev_pairs={data / 'dev_pairs' / 'valentini_trainset_p287'}"]
     if not args.skip_harness:
-        run_harness(Path(args.harness), sets, models, out, args.reuse)
+        if not args.harness_python:
+            ap.error("--harness-python (the harness venv's python, from its setup.sh) is needed to run the peers")
+        run_harness(Path(args.harness), args.harness_python, sets, models, out, args.reuse)
         print((out / "harness" / "results.md").read_text())
     first = args.memory_model or next(iter(models.values()))
     (out / "formats.json").write_text(json.dumps(formats(first, heldout, out), indent=1))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
-from pathlib import Path
 from typing import Any
 
 TRAIN_DEFAULTS: dict[str, Any] = {

@@ -9,7 +9,6 @@ from typing import Any
 
 import torch
 
-from sigdae import audio
 from sigdae.api import LoadedModel
 from sigdae.metrics import si_sdr
 

@@ -29,6 +29,7 @@ from sigdae.corruptions import from_config as build_corruption
 from sigdae.device import select_device
 from sigdae.events import EventLog, Listener
 from sigdae.fileio import atomic_output
+from sigdae.losses import weight_penalty
 from sigdae.optim import lr_factor, make_optimizer
 from sigdae.tasks import TaskData, build_task
 
@@ -82,6 +83,8 @@ class Trainer:
                                  **{k: v for k, v in self.config["model"].items() if k != "name"}).to(self.device)
         self.loss_fn = build_loss(self.config["loss"].get("spec", "mse"))
         self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
+        self.weight_l1 = float(self.config["loss"].get("l1", 0.0))
+        self.weight_l2 = float(self.config["loss"].get("l2", 0.0))
         self.corruption = build_corruption(self.config["corruption"].get("spec") or "gaussian(std=0)")
         self.shuffle_gen = torch.Generator().manual_seed(int(self.config["seed"]))
         self.noise_gen = torch.Generator(device=self.device).manual_seed(int(self.config["seed"]) + 7)
@@ -185,11 +188,8 @@ class Trainer:
             loss = self.loss_fn(pred.float(), clean, logits=None if logits is None else logits.float())
             for key, term in self.model.penalties().items():
                 loss = loss + float(self.penalty_weights.get(key, 1.0)) * term
-            l1, l2 = float(self.config["loss"].get("l1", 0.0)), float(self.config["loss"].get("l2", 0.0))
-            if l1 or l2:
-                from sigdae.losses import weight_penalty
-
-                loss = loss + weight_penalty(self.model, l1=l1, l2=l2)
+            if self.weight_l1 or self.weight_l2:
+                loss = loss + weight_penalty(self.model, l1=self.weight_l1, l2=self.weight_l2)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()

@@ -107,12 +107,16 @@ def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
         time.sleep(0.5)
     assert runs_mod.load_run(run_dir).status == "running"
 
+    before_attach = epochs_logged(run_dir)
     tmux.start(command)  # a new session re-attaches
     tmux.wait_for(r"e2e\s+running", 20)
     tmux.keys("Enter")
     attached = tmux.wait_for(r"epoch (\d+)/200", 20)
     assert int(attached.group(1)) >= at_kill + 2
-    assert "started on" in attached.string, "the history before the reconnect is shown too"
+    # the log is rebuilt from events.jsonl: epochs logged before the TUI came back are shown too
+    # (which ones depends on how far training got: the panel keeps the latest lines)
+    shown = [int(k) for k in re.findall(r"epoch (\d+)/200\s+train", attached.string)]
+    assert any(k <= before_attach for k in shown), "the history before the reconnect is shown too"
     tmux.keys("s")
     tmux.wait_for(r"e2e\s+stopped", 60)
     assert runs_mod.load_run(run_dir).status == "stopped"

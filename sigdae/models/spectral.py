@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import torch
-from torch import nn
 
 from sigdae.models.base import Denoiser, ModelError
 from sigdae.models.conv import ConvAutoencoder
