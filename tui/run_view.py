@@ -74,8 +74,10 @@ class RunScreen(Screen):
     @property
     def status(self) -> str:
         """run.json knows about dead processes and fresh launches; events know the rest."""
-        if self.file_status in ("interrupted", "failed", "starting"):
+        if self.file_status in ("interrupted", "failed"):
             return self.file_status
+        if self.file_status == "starting":  # run.json is polled less often than events are tailed
+            return "running" if self.state.status == "running" else "starting"
         if self.file_status == "running" and self.state.status != "running":
             return "running"
         return self.state.status if self.state.events_seen else self.file_status

@@ -188,6 +188,8 @@ def _spawn(command: list[str], run_dir: Path) -> int:
 
 
 def _write_starting(run_dir: Path, pid: int, fields: dict[str, Any]) -> None:
+    if read_run_json(run_dir).get("pid") == pid:
+        return  # the child already wrote its own status; do not turn it back into "starting"
     info = {**fields, "status": "starting", "pid": pid, "host": socket.gethostname(), "updated": time.time()}
     atomic_write_text(run_dir / "run.json", json.dumps(info, indent=1))
 
