@@ -25,7 +25,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "adam_eps": 1e-8,
     "grad_clip": 0.0,
     "early_stop_patience": 0,   # epochs without improvement before stopping; 0 disables
-    "amp": True,                # mixed precision on CUDA only
+    "amp": "auto",              # mixed precision where the hardware has it natively (CUDA; CPUs with bf16)
     "log_every_s": 1.0,
     "val_batches": 0,           # 0: the whole validation set
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import torch
 
 from sigdae.config import ConfigError
@@ -24,3 +27,35 @@ def select_device(name: str = "auto") -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ConfigError("device 'mps' was asked for, but Apple MPS is not available here")
     return device
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """True when this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX); emulated bf16 is slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return (" avx512_bf16" in flags or " amx_bf16" in flags) and torch.backends.mkldnn.is_available()
+
+
+def autocast_dtype(device: torch.device, amp: bool | str) -> torch.dtype | None:
+    """The mixed-precision dtype for training on ``device``, or None for full fp32.
+
+    ``amp`` is true/"auto" (use what the hardware runs natively: fp16 or bf16 on CUDA, bf16 on CPUs with
+    bf16 instructions), false/"off", or "bf16"/"fp16" to force one.
+    """
+    choice = {True: "auto", False: "off"}.get(amp, amp) if isinstance(amp, bool) else str(amp).lower()
+    if choice not in ("auto", "off", "bf16", "fp16"):
+        raise ConfigError(f"train.amp must be true, false, auto, off, bf16 or fp16, not '{amp}'")
+    if choice == "off" or device.type not in ("cuda", "cpu"):
+        return None
+    if choice == "bf16":
+        return torch.bfloat16
+    if choice == "fp16":
+        if device.type != "cuda":
+            raise ConfigError("train.amp = fp16 needs a CUDA device (use bf16 on the CPU)")
+        return torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if cpu_has_native_bf16() else None

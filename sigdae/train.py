@@ -26,7 +26,7 @@ import torch
 from sigdae import checkpoint
 from sigdae.config import ConfigError, atomic_write_text, complete, dumps_toml
 from sigdae.corruptions import from_config as build_corruption
-from sigdae.device import select_device
+from sigdae.device import autocast_dtype, select_device
 from sigdae.events import EventLog, Listener
 from sigdae.fileio import atomic_output
 from sigdae.losses import weight_penalty
@@ -99,9 +99,7 @@ class Trainer:
 
     # ---- setup -------------------------------------------------------------------------------
     def _amp_dtype(self) -> torch.dtype | None:
-        if self.device.type != "cuda" or not self.train_cfg["amp"]:
-            return None
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return autocast_dtype(self.device, self.train_cfg["amp"])
 
     def _prepare_run_dir(self) -> None:
         if self.run_dir is None:
@@ -180,7 +178,7 @@ class Trainer:
             clean = batch.to(self.device, non_blocking=True)
             with torch.no_grad():
                 noisy = self.corruption(clean, self.noise_gen, sample_rate=self.task.sample_rate)
-        autocast = torch.autocast("cuda", dtype=self.amp_dtype) if self.amp_dtype else nullcontext()
+        autocast = torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else nullcontext()
         with autocast:
             raw = self.model.forward_raw(noisy)
             pred = self.model.activate(raw)
@@ -253,7 +251,7 @@ class Trainer:
                          parameters=self.model.num_parameters(), corruption=self.corruption.spec(),
                          epochs=t["epochs"], max_minutes=t["max_minutes"], steps_per_epoch=steps_per_epoch,
                          batch_size=t["batch_size"], resumed_from_epoch=self.state["epoch"],
-                         data=self.task.info, config=self.config)
+                         precision=str(self.amp_dtype or torch.float32).removeprefix("torch."), data=self.task.info, config=self.config)
         status, error = "finished", None
         try:
             with graceful_stop(self.stop_flag):

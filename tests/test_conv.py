@@ -37,6 +37,28 @@ def test_dim1_output_shape_equals_input_shape_odd_lengths(length):
     assert torch.isfinite(y).all()
 
 
+@pytest.mark.parametrize("dim, size", [(2, (28, 28)), (2, (27, 13)), (1, (101,)), (1, (8,))])
+def test_patch_input_keeps_shapes_and_runs_the_first_level_at_lower_resolution(dim, size):
+    model = conv(dim=dim, channels=[8, 16], blocks=[1, 2], patch=2, output_activation="identity")
+    x = torch.randn(2, 1, *size)
+    assert model(x).shape == x.shape
+    seen = []
+    model.encoders[0].register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    model(torch.randn(1, 1, *(4 * s for s in (7,) * dim)))
+    assert seen[0][1:] == (8, *(14,) * dim)  # 28 -> 14 by the patch
+    assert len([m for m in model.encoders[0] if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d))]) == 1
+    assert len([m for m in model.encoders[1] if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d))]) == 2
+
+
+def test_space_to_depth_round_trips():
+    from sigdae.models.conv import depth_to_space, space_to_depth
+
+    for x, r in ((torch.randn(2, 3, 12), 3), (torch.randn(2, 3, 12, 8), 2)):
+        packed = space_to_depth(x, r)
+        assert packed.shape[1] == 3 * r ** (x.dim() - 2)
+        assert torch.equal(depth_to_space(packed, r), x)
+
+
 def test_out_channels_differs_from_in_channels():
     model = conv(dim=2, in_channels=3, out_channels=1, channels=[4, 8])
     assert model(torch.rand(2, 3, 13, 11)).shape == (2, 1, 13, 11)
@@ -183,6 +205,9 @@ def test_even_kernel_needs_causal():
     (dict(channels=[]), "channels"),
     (dict(channels=[8, 0]), "channels"),
     (dict(blocks=0), "blocks"),
+    (dict(blocks=[2, 2]), "one per level"),
+    (dict(patch=0), "patch must be"),
+    (dict(dim=1, causal=True, down="conv", kernel=4, patch=2), "patch must be"),
     (dict(down="avg"), "down must be one of"),
     (dict(skip="sum"), "skip must be one of"),
     (dict(norm="layer"), "norm must be one of"),

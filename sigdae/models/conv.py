@@ -57,6 +57,22 @@ class CausalStridedConv1d(nn.Conv1d):
         return super().forward(F.pad(x, (self.stride[0] - 1, 0)))
 
 
+def space_to_depth(x: torch.Tensor, r: int) -> torch.Tensor:
+    """(N, C, *S) -> (N, C*r^d, *S/r): each r-sized patch becomes channels (a cheap first downsampling)."""
+    if x.dim() == 4:
+        return F.pixel_unshuffle(x, r)
+    n, c, t = x.shape
+    return x.reshape(n, c, t // r, r).transpose(2, 3).reshape(n, c * r, t // r)
+
+
+def depth_to_space(x: torch.Tensor, r: int) -> torch.Tensor:
+    """The inverse of :func:`space_to_depth`."""
+    if x.dim() == 4:
+        return F.pixel_shuffle(x, r)
+    n, c, t = x.shape
+    return x.reshape(n, c // r, r, t).transpose(2, 3).reshape(n, c // r, t * r)
+
+
 class GlobalAttention(nn.Module):
     """Multi-head self-attention over every position of the deepest level (pre-norm, residual): global
     context at a small cost, for any input size."""
@@ -67,9 +83,11 @@ class GlobalAttention(nn.Module):
         self.attn = nn.MultiheadAttention(channels, heads, batch_first=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        tokens = x.flatten(2).transpose(1, 2)                       # (N, positions, C)
-        q = self.norm(tokens)
-        out = tokens + self.attn(q, q, q, need_weights=False)[0]
+        # in fp32 even under CPU autocast: small bf16 attention is slower there than the whole conv net
+        with torch.autocast(x.device.type, enabled=False):
+            tokens = x.float().flatten(2).transpose(1, 2)           # (N, positions, C)
+            q = self.norm(tokens)
+            out = tokens + self.attn(q, q, q, need_weights=False)[0]
         return out.transpose(1, 2).reshape(x.shape)
 
 
@@ -98,27 +116,31 @@ class ConvAutoencoder(Denoiser):
                  stride: int | Sequence[int | Sequence[int]] = 2,
                  down: str = "pool", skip: str = "concat", norm: str = "batch", act: str = "relu",
                  bottleneck: int | None = None, output_activation: str = "sigmoid", residual: bool = False,
-                 causal: bool = False, dropout: float = 0.0, attention: int = 0):
+                 causal: bool = False, dropout: float = 0.0, attention: int = 0, patch: int = 1):
         channels = [int(c) for c in channels]
+        blocks = blocks if isinstance(blocks, int) else [int(b) for b in blocks]
         stride = stride if isinstance(stride, int) else [s if isinstance(s, int) else list(s) for s in stride]
         super().__init__(dim=dim, in_channels=in_channels, out_channels=out_channels, channels=channels,
                          blocks=blocks, kernel=kernel, stride=stride, down=down, skip=skip, norm=norm, act=act,
                          bottleneck=bottleneck, output_activation=output_activation, residual=residual,
-                         causal=causal, dropout=dropout, attention=attention)
+                         causal=causal, dropout=dropout, attention=attention, patch=patch)
         self._validate()
         self.strides = self._level_strides()
         self.dim, self.skip, self.residual = dim, skip, residual
         self.output_activation = output_activation
         out_channels = out_channels or in_channels
-        block = lambda c_in, c_out: ConvBlock(dim, c_in, c_out, blocks, kernel, norm, act, causal)  # noqa: E731
+        self.patch = patch
+        per_level = [blocks] * len(channels) if isinstance(blocks, int) else blocks
+        block = lambda c_in, c_out, level: ConvBlock(dim, c_in, c_out, per_level[level], kernel, norm, act,  # noqa: E731
+                                                     causal)
 
         self.encoders = nn.ModuleList()
         self.downs = nn.ModuleList()
-        c_prev = in_channels
+        c_prev = in_channels * patch ** dim
         for level, width in enumerate(channels):
             if level > 0:
                 self.downs.append(self._downsample(down, c_prev, self.strides[level - 1]))
-            self.encoders.append(block(c_prev, width))
+            self.encoders.append(block(c_prev, width, level))
             c_prev = width
         self.bottleneck = nn.Identity()
         if bottleneck:
@@ -130,11 +152,12 @@ class ConvAutoencoder(Denoiser):
 
         self.ups = nn.ModuleList()
         self.decoders = nn.ModuleList()
-        for width, step in zip(reversed(channels[:-1]), reversed(self.strides)):
+        for level, width, step in zip(range(len(channels) - 2, -1, -1), reversed(channels[:-1]),
+                                      reversed(self.strides)):
             self.ups.append(_conv_cls(dim, transpose=True)(c_prev, width, step, stride=step))
-            self.decoders.append(block(width * 2 if skip == "concat" else width, width))
+            self.decoders.append(block(width * 2 if skip == "concat" else width, width, level))
             c_prev = width
-        self.head = _conv_cls(dim)(c_prev, out_channels, 1)
+        self.head = _conv_cls(dim)(c_prev, out_channels * patch ** dim, 1)
 
     def _validate(self) -> None:
         c = self.config
@@ -144,8 +167,11 @@ class ConvAutoencoder(Denoiser):
             raise ModelError("conv: channels must be a non-empty list of positive widths")
         if c["kernel"] < 1 or (c["kernel"] % 2 == 0 and not c["causal"]):
             raise ModelError(f"conv: kernel must be odd (got {c['kernel']}) unless causal")
-        if c["blocks"] < 1:
-            raise ModelError("conv: blocks must be at least 1")
+        blocks = [c["blocks"]] if isinstance(c["blocks"], int) else c["blocks"]
+        if min(blocks) < 1 or len(blocks) not in (1, len(c["channels"])):
+            raise ModelError("conv: blocks must be at least 1, as one int or one per level")
+        if c["patch"] < 1 or (c["patch"] > 1 and c["causal"]):
+            raise ModelError("conv: patch must be a positive int (and 1 for causal models)")
         for key, options in (("down", ("pool", "conv")), ("skip", ("concat", "add", "none")), ("norm", _NORMS),
                              ("act", tuple(_ACTS))):
             if c[key] not in options:
@@ -183,7 +209,7 @@ class ConvAutoencoder(Denoiser):
     @property
     def multiple(self) -> tuple[int, ...]:
         """Spatial sizes are padded up to a multiple of this (per dimension)."""
-        total = [1] * self.dim
+        total = [self.patch] * self.dim
         for step in self.strides:
             total = [t * s for t, s in zip(total, step)]
         return tuple(total)
@@ -199,7 +225,7 @@ class ConvAutoencoder(Denoiser):
             x_in = F.pad(x, flat)
         else:
             x_in = x
-        h = x_in
+        h = space_to_depth(x_in, self.patch) if self.patch > 1 else x_in
         skips = []
         for level, encoder in enumerate(self.encoders):
             if level > 0:
@@ -215,6 +241,8 @@ class ConvAutoencoder(Denoiser):
                 h = h + skip
             h = decoder(h)
         out = self.head(h)
+        if self.patch > 1:
+            out = depth_to_space(out, self.patch)
         if any(pad):
             out = out[(...,) + tuple(slice(0, s) for s in size)]
         return x + out if self.residual else out
