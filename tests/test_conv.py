@@ -329,3 +329,15 @@ def test_spectral_mask_gain_is_bounded():
     assert gain.shape == spec.shape and float(gain.min()) >= 0.3 and float(gain.max()) <= 1.2
     with pytest.raises(ModelError, match="mask_min"):
         build_model("spectral_mask", mask_min=1.0)
+
+
+def test_attention_equals_torch_multihead_attention():
+    from sigdae.models.conv import GlobalAttention
+
+    torch.manual_seed(0)
+    block = GlobalAttention(16, 4)
+    x = torch.randn(3, 16, 5, 7)
+    tokens = x.flatten(2).transpose(1, 2)
+    q = block.norm(tokens)
+    reference = (tokens + block.attn(q, q, q, need_weights=False)[0]).transpose(1, 2).reshape(x.shape)
+    torch.testing.assert_close(block(x), reference, atol=1e-5, rtol=1e-5)

@@ -79,15 +79,20 @@ class GlobalAttention(nn.Module):
 
     def __init__(self, channels: int, heads: int):
         super().__init__()
+        self.heads = heads
         self.norm = nn.LayerNorm(channels)
-        self.attn = nn.MultiheadAttention(channels, heads, batch_first=True)
+        self.attn = nn.MultiheadAttention(channels, heads, batch_first=True)  # holds the projections
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # in fp32 even under CPU autocast: small bf16 attention is slower there than the whole conv net
-        with torch.autocast(x.device.type, enabled=False):
-            tokens = x.float().flatten(2).transpose(1, 2)           # (N, positions, C)
-            q = self.norm(tokens)
-            out = tokens + self.attn(q, q, q, need_weights=False)[0]
+        # nn.MultiheadAttention's own forward, spelled out with batched matmuls: on the CPU it is twice as
+        # fast for the few dozen positions a deepest level has, and it runs in bf16 under autocast
+        n, c = x.shape[:2]
+        tokens = x.flatten(2).transpose(1, 2)                                   # (N, L, C)
+        qkv = F.linear(self.norm(tokens), self.attn.in_proj_weight, self.attn.in_proj_bias)
+        q, k, v = qkv.reshape(n, -1, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        weights = torch.softmax((q @ k.transpose(-1, -2)) * (c // self.heads) ** -0.5, dim=-1)
+        mixed = (weights @ v).transpose(1, 2).reshape(n, -1, c)
+        out = tokens + F.linear(mixed, self.attn.out_proj.weight, self.attn.out_proj.bias)
         return out.transpose(1, 2).reshape(x.shape)
 
 
