@@ -27,7 +27,7 @@ RECIPES: dict[str, dict[str, Any]] = {
                   "output_activation": "sigmoid"},
         "corruption": {"spec": MNIST_NOISE},
         "loss": {"spec": "psnr"},
-        "train": {"epochs": 10, "batch_size": 128, "lr": 1e-2, "warmup": 0.03, "schedule": "cosine"},
+        "train": {"epochs": 10, "batch_size": 64, "lr": 1e-2, "warmup": 0.03, "schedule": "cosine"},
     },
     # The seed notebook's dense DAE (784-128-64-32-64-128-784), as Keras trained it.
     "mnist-dense": {
