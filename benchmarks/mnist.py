@@ -91,7 +91,7 @@ def overhead(threads: int, steps: int = 120) -> dict:
     trainer = Trainer(config, None)
     images = trainer.task.train.data
     batch = config["train"]["batch_size"]
-    precision = autocast_dtype(torch.device("cpu"), config["train"]["amp"])  # as the Trainer picks it
+    precision = autocast_dtype(torch.device("cpu"), trainer.train_cfg["amp"])  # as the Trainer picks it
 
     def bare() -> float:
         torch.manual_seed(0)
