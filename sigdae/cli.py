@@ -34,6 +34,9 @@ def _add_train(sub) -> None:
     p.add_argument("--config", help="TOML run config (a recipe's keys: task, model, corruption, loss, data, train)")
     p.add_argument("--run-dir", help="where the run is written (default: runs/<recipe>-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last.pt")
+    p.add_argument("--init", metavar="RUN_OR_CHECKPOINT",
+                   help="start from this model's weights (fine-tuning; its architecture replaces [model]); "
+                        "'bundled' is the bundled speech model")
     p.add_argument("--epochs", type=int)
     p.add_argument("--max-minutes", type=float, help="wall-time budget; the lr schedule anneals by time")
     p.add_argument("--seed", type=int)
@@ -130,7 +133,11 @@ def train_config(args: argparse.Namespace) -> dict[str, Any]:
         config = recipe(args.recipe)
     else:
         raise UsageError("sigdae train: give --recipe NAME, --config FILE or --resume RUN_DIR")
-    overrides = {"train.epochs": args.epochs, "train.max_minutes": args.max_minutes, "seed": args.seed,
+    if args.init == "bundled":
+        from sigdae.enhance import bundled_model_path
+
+        args.init = str(bundled_model_path())
+    overrides = {"train.init": args.init, "train.epochs": args.epochs, "train.max_minutes": args.max_minutes, "seed": args.seed,
                  "device": args.device, "train.batch_size": args.batch_size, "train.lr": args.lr,
                  "corruption.spec": args.corruption, "loss.spec": args.loss, "data.clean_dirs": args.clean_dir,
                  "data.noise_dirs": args.noise_dir, "data.rir_dir": args.rir_dir, "data.pairs_dir": args.pairs_dir}

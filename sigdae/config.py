@@ -27,6 +27,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "early_stop_patience": 0,   # epochs without improvement before stopping; 0 disables
     "amp": "auto",              # mixed precision where the hardware has it natively (CUDA; CPUs with bf16)
     "log_every_s": 1.0,
+    "init": "",                 # checkpoint or run dir whose model (architecture and weights) starts the run
     "val_batches": 0,           # 0: the whole validation set
 }
 

@@ -79,8 +79,11 @@ class Trainer:
         self.train_cfg = self.config["train"]
         self.device = select_device(str(self.config["device"]))
         torch.manual_seed(int(self.config["seed"]))
+        init_state = self._adopt_init_model() if self.train_cfg["init"] and not resume else None
         self.model = build_model(self.config["model"]["name"],
                                  **{k: v for k, v in self.config["model"].items() if k != "name"}).to(self.device)
+        if init_state is not None:
+            self.model.load_state_dict(init_state)
         self.loss_fn = build_loss(self.config["loss"].get("spec", "mse"))
         self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
         self.weight_l1 = float(self.config["loss"].get("l1", 0.0))
@@ -98,6 +101,13 @@ class Trainer:
         self.events = EventLog(self.run_dir / "events.jsonl" if self.run_dir else None, listeners)
 
     # ---- setup -------------------------------------------------------------------------------
+    def _adopt_init_model(self) -> dict[str, torch.Tensor]:
+        """Fine-tuning: the init checkpoint's architecture replaces [model]; returns its weights."""
+        payload = checkpoint.load(self.train_cfg["init"])
+        self.config["model"] = {"name": payload["model"]["name"], **payload["model"]["config"]}
+        self.train_cfg["init"] = payload["path"]
+        return payload["model"]["state"]
+
     def _amp_dtype(self) -> torch.dtype | None:
         return autocast_dtype(self.device, self.train_cfg["amp"])
 

@@ -99,6 +99,20 @@ def test_missing_config_file(capsys, tmp_path):
     assert_usage_error(capsys, "train", "--config", tmp_path / "nope.toml", match="config file not found")
 
 
+def test_init_from_a_missing_checkpoint(capsys, tmp_path):
+    assert_usage_error(capsys, "train", "--recipe", "mnist", "--init", tmp_path / "gone.pt", "--run-dir",
+                       tmp_path / "r", match="no such checkpoint")
+    assert not (tmp_path / "r").exists()
+
+
+def test_init_bundled_names_the_bundled_speech_model():
+    from sigdae.cli import build_parser, train_config
+    from sigdae.enhance import bundled_model_path
+
+    args = build_parser().parse_args(["train", "--recipe", "speech-spec", "--init", "bundled"])
+    assert train_config(args)["train"]["init"] == str(bundled_model_path())
+
+
 def test_bad_train_setting(capsys, tmp_path):
     assert_usage_error(capsys, "train", "--recipe", "mnist", "--run-dir", tmp_path / "r", "--set", "train.epohcs=2",
                        match="unknown [train] setting 'epohcs'")

@@ -394,3 +394,25 @@ def test_bf16_training_learns_and_reports_its_precision(tmp_path):
     assert len(val) == 2 and val[1] > 12.0, val  # well above the noisy input's ~9.4 dB
     # the checkpoint holds fp32 weights (autocast never changes the parameters' dtype)
     assert all(t.dtype == torch.float32 for t in weights(tmp_path / "bf16").values() if t.is_floating_point())
+
+
+def test_init_fine_tunes_from_a_checkpoint_and_adopts_its_architecture(tmp_path):
+    Trainer(tiny(), tmp_path / "base").fit()
+    base = weights(tmp_path / "base")
+    config = tiny()
+    config["model"]["channels"] = [4, 8]  # replaced by the checkpoint's architecture
+    config["train"]["init"] = str(tmp_path / "base")
+    tuned = Trainer(config, tmp_path / "tuned")
+    assert tuned.config["model"]["channels"] == [16, 32, 64]
+    assert_same_weights({k: v.cpu() for k, v in tuned.model.state_dict().items()}, base, atol=0)
+    tuned.fit()
+    saved = load_toml(tmp_path / "tuned" / "config.toml")
+    assert saved["model"]["channels"] == [16, 32, 64] and saved["train"]["init"].endswith("best.pt")
+    assert not torch.equal(weights(tmp_path / "tuned")["head.weight"], base["head.weight"])
+
+
+def test_init_from_a_missing_checkpoint_is_one_clear_error(tmp_path):
+    config = tiny()
+    config["train"]["init"] = str(tmp_path / "nothing-here")
+    with pytest.raises(CheckpointError, match="no such checkpoint or run directory"):
+        Trainer(config, tmp_path / "run")
