@@ -104,6 +104,9 @@ class Trainer:
     def _adopt_init_model(self) -> dict[str, torch.Tensor]:
         """Fine-tuning: the init checkpoint's architecture replaces [model]; returns its weights."""
         payload = checkpoint.load(self.train_cfg["init"])
+        if payload.get("task", self.config["task"]) != self.config["task"]:
+            raise ConfigError(f"train.init: {payload['path']} was trained for task '{payload['task']}', "
+                              f"this run is '{self.config['task']}'")
         self.config["model"] = {"name": payload["model"]["name"], **payload["model"]["config"]}
         self.train_cfg["init"] = payload["path"]
         return payload["model"]["state"]
@@ -261,7 +264,8 @@ class Trainer:
                          parameters=self.model.num_parameters(), corruption=self.corruption.spec(),
                          epochs=t["epochs"], max_minutes=t["max_minutes"], steps_per_epoch=steps_per_epoch,
                          batch_size=t["batch_size"], resumed_from_epoch=self.state["epoch"],
-                         precision=str(self.amp_dtype or torch.float32).removeprefix("torch."), data=self.task.info, config=self.config)
+                         precision=str(self.amp_dtype or torch.float32).removeprefix("torch."),
+                         data=self.task.info, config=self.config)
         status, error = "finished", None
         try:
             with graceful_stop(self.stop_flag):

@@ -416,3 +416,8 @@ def test_init_from_a_missing_checkpoint_is_one_clear_error(tmp_path):
     config["train"]["init"] = str(tmp_path / "nothing-here")
     with pytest.raises(CheckpointError, match="no such checkpoint or run directory"):
         Trainer(config, tmp_path / "run")
+    from sigdae.enhance import bundled_model_path
+
+    config["train"]["init"] = str(bundled_model_path())
+    with pytest.raises(ConfigError, match="trained for task 'speech-spec', this run is 'mnist'"):
+        Trainer(config, tmp_path / "run")
