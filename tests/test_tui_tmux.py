@@ -87,8 +87,13 @@ def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
     tmux.keys("n")
     tmux.wait_for(r"p: float = 1.0", 60)  # the corruption help: the form is built and checked
     # focus order: name, task, recipe, epochs, steps/epoch, batch, lr, time budget, train images, val images
-    tmux.keys("C-u", *"e2e", "Tab", "Tab", "Tab", *"200", "Tab", "4", "Tab", *"32", "Tab", "Tab", "Tab",
-              *"512", "Tab", *"256")
+    tmux.keys("C-u", *"e2e", "Tab", "Tab")
+    # a field selects its text when focus arrives; typing at machine speed can beat that under load, so
+    # pause after each Tab, as a person does
+    for tabs, value in ((1, "200"), (1, "4"), (1, "32"), (3, "512"), (1, "256")):
+        tmux.keys(*["Tab"] * tabs)
+        time.sleep(0.5)
+        tmux.keys(*value)
     form = tmux.wait_for(r"Val images \(0=all\)\s+256", 10).string
     assert re.search(r"Run name\s+e2e", form) or "e2e" in form
     tmux.keys("C-s")
@@ -96,7 +101,8 @@ def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
     run_dir = runs_dir / "e2e"
     seen = tmux.wait_for(r"epoch ([1-9]\d*)/200", 120)
     config = (run_dir / "config.toml").read_text()
-    assert "epochs = 200" in config and "limit = 512" in config and "batch_size = 32" in config
+    for setting in ("epochs = 200", "steps_per_epoch = 4", "batch_size = 32", "limit = 512", "val_limit = 256"):
+        assert setting in config, f"{setting!r} not in config.toml:\n{config}"
     assert "samples/s" in seen.string
 
     tmux.kill()  # the terminal goes away, as when the SSH connection drops
