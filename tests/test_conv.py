@@ -50,6 +50,12 @@ def test_patch_input_keeps_shapes_and_runs_the_first_level_at_lower_resolution(d
     assert len([m for m in model.encoders[1] if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d))]) == 2
 
 
+def test_one_block_count_in_a_list_applies_to_every_level():
+    listed, plain = conv(channels=[4, 8, 8], blocks=[1]), conv(channels=[4, 8, 8], blocks=1)
+    assert listed.num_parameters() == plain.num_parameters()
+    assert listed(torch.rand(2, 1, 12, 12)).shape == (2, 1, 12, 12)
+
+
 def test_space_to_depth_round_trips():
     from sigdae.models.conv import depth_to_space, space_to_depth
 

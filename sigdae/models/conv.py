@@ -135,7 +135,8 @@ class ConvAutoencoder(Denoiser):
         self.output_activation = output_activation
         out_channels = out_channels or in_channels
         self.patch = patch
-        per_level = [blocks] * len(channels) if isinstance(blocks, int) else blocks
+        per_level = [blocks] if isinstance(blocks, int) else blocks
+        per_level = per_level * len(channels) if len(per_level) == 1 else per_level
         block = lambda c_in, c_out, level: ConvBlock(dim, c_in, c_out, per_level[level], kernel, norm, act,  # noqa: E731
                                                      causal)
 
