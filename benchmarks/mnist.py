@@ -120,8 +120,9 @@ def overhead(threads: int, steps: int = 120) -> dict:
         fresh.fit()
         rates["trainer"].append(fresh.state["step"] / fresh.state["elapsed"])
     best = {k: max(v) for k, v in rates.items()}
-    return {"precision": str(precision or torch.float32), "bare_steps_per_s": best["bare"], "trainer_steps_per_s": best["trainer"],
-            "trainer_vs_bare": best["trainer"] / best["bare"], "runs": rates}
+    return {"precision": str(precision or torch.float32), "bare_steps_per_s": best["bare"],
+            "trainer_steps_per_s": best["trainer"], "trainer_vs_bare": best["trainer"] / best["bare"],
+            "runs": rates}
 
 
 def main() -> None:

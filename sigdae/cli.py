@@ -133,12 +133,13 @@ def train_config(args: argparse.Namespace) -> dict[str, Any]:
         config = recipe(args.recipe)
     else:
         raise UsageError("sigdae train: give --recipe NAME, --config FILE or --resume RUN_DIR")
-    if args.init == "bundled":
+    init = args.init
+    if init == "bundled":
         from sigdae.enhance import bundled_model_path
 
-        args.init = str(bundled_model_path())
-    overrides = {"train.init": args.init, "train.epochs": args.epochs, "train.max_minutes": args.max_minutes, "seed": args.seed,
-                 "device": args.device, "train.batch_size": args.batch_size, "train.lr": args.lr,
+        init = str(bundled_model_path())
+    overrides = {"train.init": init, "train.epochs": args.epochs, "train.max_minutes": args.max_minutes,
+                 "seed": args.seed, "device": args.device, "train.batch_size": args.batch_size, "train.lr": args.lr,
                  "corruption.spec": args.corruption, "loss.spec": args.loss, "data.clean_dirs": args.clean_dir,
                  "data.noise_dirs": args.noise_dir, "data.rir_dir": args.rir_dir, "data.pairs_dir": args.pairs_dir}
     for key, value in overrides.items():

@@ -135,10 +135,10 @@ class ConvAutoencoder(Denoiser):
         self.output_activation = output_activation
         out_channels = out_channels or in_channels
         self.patch = patch
-        per_level = [blocks] if isinstance(blocks, int) else blocks
-        per_level = per_level * len(channels) if len(per_level) == 1 else per_level
-        block = lambda c_in, c_out, level: ConvBlock(dim, c_in, c_out, per_level[level], kernel, norm, act,  # noqa: E731
-                                                     causal)
+        per_level = self._blocks_per_level()
+
+        def block(c_in: int, c_out: int, level: int) -> ConvBlock:
+            return ConvBlock(dim, c_in, c_out, per_level[level], kernel, norm, act, causal)
 
         self.encoders = nn.ModuleList()
         self.downs = nn.ModuleList()
@@ -173,9 +173,7 @@ class ConvAutoencoder(Denoiser):
             raise ModelError("conv: channels must be a non-empty list of positive widths")
         if c["kernel"] < 1 or (c["kernel"] % 2 == 0 and not c["causal"]):
             raise ModelError(f"conv: kernel must be odd (got {c['kernel']}) unless causal")
-        blocks = [c["blocks"]] if isinstance(c["blocks"], int) else c["blocks"]
-        if min(blocks) < 1 or len(blocks) not in (1, len(c["channels"])):
-            raise ModelError("conv: blocks must be at least 1, as one int or one per level")
+        self._blocks_per_level()
         if c["patch"] < 1 or (c["patch"] > 1 and c["causal"]):
             raise ModelError("conv: patch must be a positive int (and 1 for causal models)")
         for key, options in (("down", ("pool", "conv")), ("skip", ("concat", "add", "none")), ("norm", _NORMS),
@@ -189,6 +187,14 @@ class ConvAutoencoder(Denoiser):
             raise ModelError("conv: attention needs a non-causal model and heads dividing the deepest width")
         if c["residual"] and c["output_activation"] != "identity":
             raise ModelError("conv: residual=True needs output_activation='identity'")
+
+    def _blocks_per_level(self) -> list[int]:
+        """``blocks`` as one count per level (an int or a one-entry list applies to every level)."""
+        c = self.config
+        given = [c["blocks"]] if isinstance(c["blocks"], int) else list(c["blocks"])
+        if not given or min(given) < 1 or len(given) not in (1, len(c["channels"])):
+            raise ModelError("conv: blocks must be at least 1, as one int or one per level")
+        return given * len(c["channels"]) if len(given) == 1 else given
 
     def _level_strides(self) -> list[tuple[int, ...]]:
         """One stride per level transition, as a tuple with one entry per spatial dimension."""
