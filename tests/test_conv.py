@@ -56,6 +56,26 @@ def test_one_block_count_in_a_list_applies_to_every_level():
     assert listed(torch.rand(2, 1, 12, 12)).shape == (2, 1, 12, 12)
 
 
+@pytest.mark.parametrize("dim,size", [(1, (37,)), (2, (27, 29))])
+def test_coords_keep_shapes_and_make_the_output_depend_on_position(dim, size):
+    model = conv(dim=dim, channels=[4, 8], coords=True, norm="none", output_activation="identity").eval()
+    x = torch.randn(2, 1, *size)
+    assert model(x).shape == x.shape
+    assert model.encoders[0][0].in_channels == 1 + dim  # the signal and one position channel per axis
+    # a constant input has nothing that tells positions apart, except the coordinate channels
+    inner = (0, 0) + tuple(slice(1, s - 1) for s in size)
+    assert model(torch.zeros(1, 1, *size))[inner].diff(dim=-1).abs().min() > 0
+
+
+def test_coordinate_grid_spans_minus_one_to_one_along_each_axis():
+    from sigdae.models.conv import coordinate_grid
+
+    grid = coordinate_grid(torch.zeros(3, 1, 4, 5))
+    assert grid.shape == (3, 2, 4, 5)
+    assert torch.equal(grid[0, 0, :, 0], torch.linspace(-1, 1, 4))
+    assert torch.equal(grid[0, 1, 0, :], torch.linspace(-1, 1, 5))
+
+
 def test_space_to_depth_round_trips():
     from sigdae.models.conv import depth_to_space, space_to_depth
 
@@ -213,6 +233,7 @@ def test_even_kernel_needs_causal():
     (dict(blocks=0), "blocks"),
     (dict(blocks=[2, 2]), "one per level"),
     (dict(patch=0), "patch must be"),
+    (dict(dim=1, causal=True, down="conv", coords=True), "coords"),
     (dict(dim=1, causal=True, down="conv", kernel=4, patch=2), "patch must be"),
     (dict(down="avg"), "down must be one of"),
     (dict(skip="sum"), "skip must be one of"),

@@ -73,6 +73,14 @@ def depth_to_space(x: torch.Tensor, r: int) -> torch.Tensor:
     return x.reshape(n, c // r, r, t).transpose(2, 3).reshape(n, c // r, t * r)
 
 
+def coordinate_grid(x: torch.Tensor) -> torch.Tensor:
+    """One channel per spatial axis holding the position along it, from -1 to 1 (CoordConv): lets the
+    network learn where things usually are in aligned data, such as centred digits or faces."""
+    axes = [torch.linspace(-1.0, 1.0, n, device=x.device, dtype=x.dtype) for n in x.shape[2:]]
+    grids = torch.meshgrid(*axes, indexing="ij")
+    return torch.stack(grids).unsqueeze(0).expand(x.shape[0], -1, *x.shape[2:])
+
+
 class GlobalAttention(nn.Module):
     """Multi-head self-attention over every position of the deepest level (pre-norm, residual): global
     context at a small cost, for any input size."""
@@ -121,14 +129,15 @@ class ConvAutoencoder(Denoiser):
                  stride: int | Sequence[int | Sequence[int]] = 2,
                  down: str = "pool", skip: str = "concat", norm: str = "batch", act: str = "relu",
                  bottleneck: int | None = None, output_activation: str = "sigmoid", residual: bool = False,
-                 causal: bool = False, dropout: float = 0.0, attention: int = 0, patch: int = 1):
+                 causal: bool = False, dropout: float = 0.0, attention: int = 0, patch: int = 1,
+                 coords: bool = False):
         channels = [int(c) for c in channels]
         blocks = blocks if isinstance(blocks, int) else [int(b) for b in blocks]
         stride = stride if isinstance(stride, int) else [s if isinstance(s, int) else list(s) for s in stride]
         super().__init__(dim=dim, in_channels=in_channels, out_channels=out_channels, channels=channels,
                          blocks=blocks, kernel=kernel, stride=stride, down=down, skip=skip, norm=norm, act=act,
                          bottleneck=bottleneck, output_activation=output_activation, residual=residual,
-                         causal=causal, dropout=dropout, attention=attention, patch=patch)
+                         causal=causal, dropout=dropout, attention=attention, patch=patch, coords=coords)
         self._validate()
         self.strides = self._level_strides()
         self.dim, self.skip, self.residual = dim, skip, residual
@@ -142,7 +151,8 @@ class ConvAutoencoder(Denoiser):
 
         self.encoders = nn.ModuleList()
         self.downs = nn.ModuleList()
-        c_prev = in_channels * patch ** dim
+        self.coords = bool(coords)
+        c_prev = (in_channels + (dim if coords else 0)) * patch ** dim
         for level, width in enumerate(channels):
             if level > 0:
                 self.downs.append(self._downsample(down, c_prev, self.strides[level - 1]))
@@ -185,6 +195,8 @@ class ConvAutoencoder(Denoiser):
             raise ModelError("conv: causal needs dim=1, down='conv' and norm 'batch' or 'none'")
         if c["attention"] and (c["causal"] or c["channels"][-1] % c["attention"]):
             raise ModelError("conv: attention needs a non-causal model and heads dividing the deepest width")
+        if c["coords"] and c["causal"]:
+            raise ModelError("conv: coords (absolute positions) cannot be used with a causal model")
         if c["residual"] and c["output_activation"] != "identity":
             raise ModelError("conv: residual=True needs output_activation='identity'")
 
@@ -237,6 +249,8 @@ class ConvAutoencoder(Denoiser):
             x_in = F.pad(x, flat)
         else:
             x_in = x
+        if self.coords:
+            x_in = torch.cat([x_in, coordinate_grid(x_in)], dim=1)
         h = space_to_depth(x_in, self.patch) if self.patch > 1 else x_in
         skips = []
         for level, encoder in enumerate(self.encoders):
