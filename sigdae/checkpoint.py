@@ -61,10 +61,29 @@ def load(path: str | os.PathLike, prefer: str = "best.pt", map_location: str | t
 INFERENCE_KEYS = ("model", "task", "signal", "sample_rate", "corruption", "config_toml")
 
 
-def export(src: str | os.PathLike, dst: str | os.PathLike, note: str = "") -> dict[str, Any]:
-    """Write an inference-only copy of a run's checkpoint (no optimizer, RNG or history), e.g. to ship it."""
+def average_states(payloads: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """The mean of several checkpoints' weights (a "model soup"): they must share one architecture, as
+    runs fine-tuned from the same weights do. Integer buffers (batch-norm step counts) come from the first."""
+    first = payloads[0]["model"]
+    for other in payloads[1:]:
+        spec = other["model"]
+        if (spec["name"], spec["config"]) != (first["name"], first["config"]) or spec["state"].keys() != first["state"].keys():
+            raise CheckpointError(f"cannot average {other['path']} with {payloads[0]['path']}: "
+                                  "the models differ in architecture")
+    return {key: torch.stack([p["model"]["state"][key].float() for p in payloads]).mean(0).to(value.dtype)
+            if value.is_floating_point() else value for key, value in first["state"].items()}
+
+
+def export(src: str | os.PathLike, dst: str | os.PathLike, note: str = "",
+           average: list[str | os.PathLike] = ()) -> dict[str, Any]:
+    """Write an inference-only copy of a run's checkpoint (no optimizer, RNG or history), e.g. to ship it;
+    with ``average``, its weights are averaged with those of the other runs or checkpoints."""
     payload = load(src)
     slim = {k: payload[k] for k in INFERENCE_KEYS if k in payload}
+    if average:
+        others = [load(p) for p in average]
+        slim["model"] = {**payload["model"], "state": average_states([payload, *others])}
+        slim["averaged_from"] = [payload["path"], *(o["path"] for o in others)]
     trainer = payload.get("trainer", {})
     slim["trained"] = {k: trainer[k] for k in ("epoch", "step", "elapsed", "best", "best_epoch") if k in trainer}
     if note:

@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="RUN_OR_CHECKPOINT")
     p.add_argument("output", metavar="OUT.pt")
     p.add_argument("--note", default="", help="a line stored with the weights (e.g. training data, licence)")
+    p.add_argument("--average", action="append", default=[], metavar="RUN_OR_CHECKPOINT",
+                   help="average the weights with this run's (repeatable; same architecture, e.g. runs "
+                        "fine-tuned from one model with different seeds)")
 
     p = sub.add_parser("tui", help="the terminal UI: launch, watch and preview runs")
     p.add_argument("--runs-dir", default="runs")
@@ -269,8 +272,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from sigdae.checkpoint import export
 
-    slim = export(args.model, args.output, args.note)
-    print(f"wrote {args.output}: {slim['model']['name']} for {slim.get('task', '?')}, "
+    slim = export(args.model, args.output, args.note, average=args.average)
+    averaged = f", the mean of {len(slim['averaged_from'])} checkpoints" if args.average else ""
+    print(f"wrote {args.output}: {slim['model']['name']} for {slim.get('task', '?')}{averaged}, "
           f"{Path(args.output).stat().st_size / 1e6:.2f} MB")
     return 0
 

@@ -25,3 +25,35 @@ def test_export_keeps_the_model_and_drops_training_state(tmp_path, capsys):
     assert exported.num_parameters() == original.num_parameters()
     assert main(["export", str(tmp_path / "missing"), str(tmp_path / "n.pt")]) == 2
     assert not (tmp_path / "n.pt").exists()
+
+
+def _tiny_run(run_dir, seed, channels=(8, 16)):
+    config = recipe("mnist")
+    config.update(device="cpu", seed=seed)
+    config["model"].update(channels=list(channels), attention=0)
+    config["data"] = {"limit": 128, "val_limit": 32}
+    config["train"].update(epochs=1, steps_per_epoch=2, batch_size=32)
+    train(config, run_dir)
+    return torch.load(run_dir / "best.pt", weights_only=True)["model"]["state"]
+
+
+def test_export_average_writes_the_mean_of_the_runs_weights(tmp_path, capsys):
+    a, b = _tiny_run(tmp_path / "a", seed=0), _tiny_run(tmp_path / "b", seed=1)
+    assert main(["export", str(tmp_path / "a"), str(tmp_path / "soup.pt"), "--average", str(tmp_path / "b")]) == 0
+    assert "mean of 2 checkpoints" in capsys.readouterr().out
+    payload = torch.load(tmp_path / "soup.pt", weights_only=True)
+    soup = payload["model"]["state"]
+    key = next(k for k in soup if k.endswith("weight") and soup[k].dim() == 4)
+    assert not torch.equal(a[key], b[key])
+    assert torch.allclose(soup[key], (a[key] + b[key]) / 2)
+    assert len(payload["averaged_from"]) == 2
+    assert load_model(tmp_path / "soup.pt", device="cpu").denoise(torch.rand(2, 1, 28, 28)).shape == (2, 1, 28, 28)
+
+
+def test_export_average_refuses_other_architectures(tmp_path, capsys):
+    _tiny_run(tmp_path / "a", seed=0)
+    _tiny_run(tmp_path / "b", seed=0, channels=(8, 8))
+    assert main(["export", str(tmp_path / "a"), str(tmp_path / "soup.pt"), "--average", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "differ in architecture" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "soup.pt").exists()
