@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -67,7 +67,9 @@ def average_states(payloads: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
     first = payloads[0]["model"]
     for other in payloads[1:]:
         spec = other["model"]
-        if (spec["name"], spec["config"]) != (first["name"], first["config"]) or spec["state"].keys() != first["state"].keys():
+        same = (spec["name"], spec["config"], spec["state"].keys()) == (first["name"], first["config"],
+                                                                          first["state"].keys())
+        if not same:
             raise CheckpointError(f"cannot average {other['path']} with {payloads[0]['path']}: "
                                   "the models differ in architecture")
     return {key: torch.stack([p["model"]["state"][key].float() for p in payloads]).mean(0).to(value.dtype)
@@ -75,7 +77,7 @@ def average_states(payloads: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
 
 
 def export(src: str | os.PathLike, dst: str | os.PathLike, note: str = "",
-           average: list[str | os.PathLike] = ()) -> dict[str, Any]:
+           average: Sequence[str | os.PathLike] = ()) -> dict[str, Any]:
     """Write an inference-only copy of a run's checkpoint (no optimizer, RNG or history), e.g. to ship it;
     with ``average``, its weights are averaged with those of the other runs or checkpoints."""
     payload = load(src)
