@@ -8,12 +8,23 @@ from sigdae.recipes import recipe
 from sigdae.train import train
 
 
-def test_export_keeps_the_model_and_drops_training_state(tmp_path, capsys):
+def _tiny_run(run_dir, seed=0, **model):
+    """One short MNIST epoch into ``run_dir`` (the recipe's model, with ``model`` overrides); its best weights."""
     config = recipe("mnist")
-    config["device"] = "cpu"
-    config["data"] = {"limit": 256, "val_limit": 64}
-    config["train"].update(epochs=1, steps_per_epoch=3, batch_size=32)
-    train(config, tmp_path / "run")
+    config.update(device="cpu", seed=seed)
+    config["model"].update(model)
+    config["data"] = {"limit": 128, "val_limit": 32}
+    config["train"].update(epochs=1, steps_per_epoch=2, batch_size=32)
+    train(config, run_dir)
+    return torch.load(run_dir / "best.pt", weights_only=True)["model"]["state"]
+
+
+def _small_run(run_dir, seed, channels=(8, 16)):
+    return _tiny_run(run_dir, seed, channels=list(channels), attention=0)
+
+
+def test_export_keeps_the_model_and_drops_training_state(tmp_path, capsys):
+    _tiny_run(tmp_path / "run")
     assert main(["export", str(tmp_path / "run"), str(tmp_path / "m.pt"), "--note", "trained on MNIST"]) == 0
     assert "m.pt" in capsys.readouterr().out
     payload = torch.load(tmp_path / "m.pt", weights_only=True)
@@ -27,18 +38,8 @@ def test_export_keeps_the_model_and_drops_training_state(tmp_path, capsys):
     assert not (tmp_path / "n.pt").exists()
 
 
-def _tiny_run(run_dir, seed, channels=(8, 16)):
-    config = recipe("mnist")
-    config.update(device="cpu", seed=seed)
-    config["model"].update(channels=list(channels), attention=0)
-    config["data"] = {"limit": 128, "val_limit": 32}
-    config["train"].update(epochs=1, steps_per_epoch=2, batch_size=32)
-    train(config, run_dir)
-    return torch.load(run_dir / "best.pt", weights_only=True)["model"]["state"]
-
-
 def test_export_average_writes_the_mean_of_the_runs_weights(tmp_path, capsys):
-    a, b = _tiny_run(tmp_path / "a", seed=0), _tiny_run(tmp_path / "b", seed=1)
+    a, b = _small_run(tmp_path / "a", seed=0), _small_run(tmp_path / "b", seed=1)
     assert main(["export", str(tmp_path / "a"), str(tmp_path / "soup.pt"), "--average", str(tmp_path / "b")]) == 0
     assert "mean of 2 checkpoints" in capsys.readouterr().out
     payload = torch.load(tmp_path / "soup.pt", weights_only=True)
@@ -51,8 +52,8 @@ def test_export_average_writes_the_mean_of_the_runs_weights(tmp_path, capsys):
 
 
 def test_export_average_refuses_other_architectures(tmp_path, capsys):
-    _tiny_run(tmp_path / "a", seed=0)
-    _tiny_run(tmp_path / "b", seed=0, channels=(8, 8))
+    _small_run(tmp_path / "a", seed=0)
+    _small_run(tmp_path / "b", seed=0, channels=(8, 8))
     assert main(["export", str(tmp_path / "a"), str(tmp_path / "soup.pt"), "--average", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
     assert "differ in architecture" in err and len(err.strip().splitlines()) == 1
