@@ -19,7 +19,7 @@ def loss(name, **options):
 
 
 def test_all_losses_registered():
-    assert {"mse", "l1", "bce", "psnr", "charbonnier", "stft", "spectral", "si_sdr"} <= set(LOSSES.list())
+    assert {"mse", "l1", "bce", "psnr", "charbonnier", "stft", "spectral", "si_sdr", "compressed"} <= set(LOSSES.list())
 
 
 def test_mse_l1_charbonnier_hand_computed():
@@ -120,6 +120,32 @@ def test_spectral_loss_on_waveforms_and_images():
     assert loss("spectral")(shifted, image).item() == pytest.approx(0.0, abs=1e-4)
     assert loss("l1")(shifted, image).item() > 0.1
     assert loss("spectral")(image * 0.5, image).item() == pytest.approx(math.log(2), rel=1e-3)
+
+
+def test_compressed_loss_hand_computed_for_gain_and_phase():
+    # a noise floor keeps every bin above the loss's eps, so the closed forms below hold exactly
+    clean = _speech_like() + 0.01 * torch.randn(2, 1, 4000, generator=torch.Generator().manual_seed(4))
+    compressed = loss("compressed", n_fft=128, hop=32, win_length=128)
+    spec = torch.stft(clean.reshape(-1, clean.shape[-1]), n_fft=128, hop_length=32, win_length=128,
+                      window=torch.hann_window(128), pad_mode="constant", return_complex=True)
+    energy = spec.abs().pow(2 * 0.3).mean().item()  # mean |S|^(2c)
+    assert compressed(clean, clean).item() == pytest.approx(0.0, abs=1e-7)
+    # a gain a scales every compressed magnitude by a^c, on the magnitudes and the complex values alike
+    assert compressed(2.0 * clean, clean).item() == pytest.approx((2.0 ** 0.3 - 1) ** 2 * energy, rel=1e-3)
+    # a sign flip leaves the magnitudes alone; only the complex term (weight 0.3) sees it: |2 S_c|^2
+    assert compressed(-clean, clean).item() == pytest.approx(0.3 * 4 * energy, rel=1e-3)
+    assert loss("compressed", n_fft=128, hop=32, win_length=128, complex_weight=0.0)(-clean, clean).item() == \
+        pytest.approx(0.0, abs=1e-6)
+
+
+def test_compressed_loss_gradient_finite_at_silence_and_bad_config():
+    target = _speech_like(t=1000)
+    pred = torch.zeros_like(target).requires_grad_(True)
+    loss("compressed", n_fft=128, hop=32, win_length=128)(pred, target).backward()
+    assert torch.isfinite(pred.grad).all()
+    for bad in ({"power": 0.0}, {"power": 1.5}, {"win_length": 1024}, {"n_fft": 0}):
+        with pytest.raises(ValueError, match="compressed"):
+            loss("compressed", **bad)
 
 
 def test_si_sdr_hand_computed_and_scale_invariant():
