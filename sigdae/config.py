@@ -18,7 +18,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "batch_size": 128,
     "lr": 1e-3,
     "min_lr_ratio": 0.0,
-    "schedule": "cosine",       # cosine | constant | plateau
+    "schedule": "cosine",       # cosine | linear | constant | plateau
     "warmup": 0.0,              # fraction of the run
     "optimizer": "adam",        # adam | adamw | sgd
     "weight_decay": 0.0,

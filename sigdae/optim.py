@@ -10,17 +10,29 @@ import torch
 from sigdae.config import ConfigError
 
 
+SCHEDULES = ("cosine", "linear", "constant", "plateau")
+
+
+def check_schedule(schedule: str) -> None:
+    if schedule not in SCHEDULES:
+        raise ConfigError(f"unknown train.schedule '{schedule}' (known: {', '.join(SCHEDULES)})")
+
+
 def lr_factor(progress: float, warmup: float, schedule: str, min_ratio: float) -> float:
-    """Learning-rate multiplier at a fraction ``progress`` of the run."""
+    """Learning-rate multiplier at a fraction ``progress`` of the run: ``cosine`` or ``linear`` decay to
+    ``min_ratio`` after the warm-up; ``constant`` and ``plateau`` (halved by the trainer) stay at 1."""
+    check_schedule(schedule)
     if warmup > 0 and progress < warmup:
         return max(progress / warmup, 1e-3)
-    if schedule != "cosine":
+    if schedule not in ("cosine", "linear"):
         return 1.0
     t = min(1.0, (progress - warmup) / max(1e-9, 1 - warmup))
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+    decay = 1 - t if schedule == "linear" else 0.5 * (1 + math.cos(math.pi * t))
+    return min_ratio + (1 - min_ratio) * decay
 
 
 def make_optimizer(model: torch.nn.Module, train: dict[str, Any]) -> torch.optim.Optimizer:
+    check_schedule(train["schedule"])
     params = [p for p in model.parameters() if p.requires_grad]
     kind = train["optimizer"]
     if kind == "adam":

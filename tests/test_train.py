@@ -371,6 +371,20 @@ def test_penalty_weight_enters_the_training_loss(weight):
     torch.testing.assert_close(loss, (recon + weight * sparsity).detach())
 
 
+def test_lr_schedules_shapes_and_unknown_names():
+    from sigdae.optim import lr_factor
+
+    assert lr_factor(0.5, 0.0, "cosine", 0.0) == pytest.approx(0.5)
+    assert lr_factor(0.25, 0.0, "cosine", 0.0) == pytest.approx(0.5 * (1 + 2 ** -0.5))
+    assert lr_factor(0.25, 0.0, "linear", 0.0) == pytest.approx(0.75)
+    assert lr_factor(1.0, 0.0, "linear", 0.1) == pytest.approx(0.1)
+    assert lr_factor(0.05, 0.1, "linear", 0.0) == pytest.approx(0.5)   # half-way through the warm-up
+    assert lr_factor(0.55, 0.1, "linear", 0.0) == pytest.approx(0.5)   # half-way through the decay
+    assert lr_factor(0.9, 0.0, "constant", 0.0) == 1.0
+    with pytest.raises(ConfigError, match="unknown train.schedule 'linaer'"):
+        Trainer(tiny(schedule="linaer"))
+
+
 def test_mixed_precision_choice_follows_the_hardware_and_the_config():
     from sigdae.device import autocast_dtype, cpu_has_native_bf16
 
