@@ -20,8 +20,8 @@ def check_schedule(schedule: str) -> None:
 
 def lr_factor(progress: float, warmup: float, schedule: str, min_ratio: float) -> float:
     """Learning-rate multiplier at a fraction ``progress`` of the run: ``cosine`` or ``linear`` decay to
-    ``min_ratio`` after the warm-up; ``constant`` and ``plateau`` (halved by the trainer) stay at 1."""
-    check_schedule(schedule)
+    ``min_ratio`` after the warm-up; ``constant`` and ``plateau`` (halved by the trainer) stay at 1.
+    The name is checked once, when the optimizer is made (:func:`make_optimizer`)."""
     if warmup > 0 and progress < warmup:
         return max(progress / warmup, 1e-3)
     if schedule not in ("cosine", "linear"):

@@ -48,6 +48,13 @@ def _check_sizes(owner: str, key: str, values: Sequence[int]) -> list[int]:
     return values
 
 
+def _check_stft(owner: str, n_fft: int, hop: int, win_length: int) -> None:
+    for key, value in (("n_fft", n_fft), ("hop", hop), ("win_length", win_length)):
+        _check_sizes(owner, key, [value])
+    if win_length > n_fft:
+        raise LossError(f"{owner}: win_length {win_length} is longer than n_fft {n_fft}")
+
+
 @register_loss("stft")
 class MultiResolutionSTFTLoss(Loss):
     """Multi-resolution STFT loss for waveforms: mean over resolutions of spectral convergence +
@@ -89,10 +96,7 @@ class SpectralLoss(Loss):
     orthonormal 2-D FFT over the last two axes on (N, C, H, W) images/spectrograms."""
 
     def __init__(self, n_fft: int = 512, hop: int = 128, win_length: int = 512, eps: float = 1e-7):
-        for key, value in (("n_fft", n_fft), ("hop", hop), ("win_length", win_length)):
-            _check_sizes("spectral", key, [value])
-        if win_length > n_fft:
-            raise LossError(f"spectral: win_length {win_length} is longer than n_fft {n_fft}")
+        _check_stft("spectral", n_fft, hop, win_length)
         super().__init__(n_fft=n_fft, hop=hop, win_length=win_length, eps=eps)
         self.n_fft, self.hop, self.win_length, self.eps = n_fft, hop, win_length, float(eps)
 
@@ -113,10 +117,7 @@ class CompressedSpectralLoss(Loss):
 
     def __init__(self, n_fft: int = 512, hop: int = 128, win_length: int = 512, power: float = 0.3,
                  mag_weight: float = 0.7, complex_weight: float = 0.3, eps: float = 1e-8):
-        for key, value in (("n_fft", n_fft), ("hop", hop), ("win_length", win_length)):
-            _check_sizes("compressed", key, [value])
-        if win_length > n_fft:
-            raise LossError(f"compressed: win_length {win_length} is longer than n_fft {n_fft}")
+        _check_stft("compressed", n_fft, hop, win_length)
         if not 0 < power <= 1:
             raise LossError(f"compressed: power={power} must be in (0, 1]")
         super().__init__(n_fft=n_fft, hop=hop, win_length=win_length, power=power, mag_weight=mag_weight,
