@@ -31,6 +31,8 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "val_batches": 0,           # 0: the whole validation set
 }
 
+SCHEDULES = ("cosine", "linear", "constant", "plateau")
+
 
 class ConfigError(ValueError):
     """A config file or override is invalid (one readable line)."""
@@ -65,6 +67,8 @@ def complete(config: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"unknown [train] setting '{unknown[0]}' (known: {', '.join(TRAIN_DEFAULTS)})")
     config["train"] = {**TRAIN_DEFAULTS, **config.get("train", {})}
+    if config["train"]["schedule"] not in SCHEDULES:
+        raise ConfigError(f"unknown train.schedule '{config['train']['schedule']}' (known: {', '.join(SCHEDULES)})")
     return config
 
 

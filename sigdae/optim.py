@@ -10,18 +10,10 @@ import torch
 from sigdae.config import ConfigError
 
 
-SCHEDULES = ("cosine", "linear", "constant", "plateau")
-
-
-def check_schedule(schedule: str) -> None:
-    if schedule not in SCHEDULES:
-        raise ConfigError(f"unknown train.schedule '{schedule}' (known: {', '.join(SCHEDULES)})")
-
-
 def lr_factor(progress: float, warmup: float, schedule: str, min_ratio: float) -> float:
     """Learning-rate multiplier at a fraction ``progress`` of the run: ``cosine`` or ``linear`` decay to
     ``min_ratio`` after the warm-up; ``constant`` and ``plateau`` (halved by the trainer) stay at 1.
-    The name is checked once, when the optimizer is made (:func:`make_optimizer`)."""
+    The name was checked with the rest of the config (:func:`sigdae.config.complete`)."""
     if warmup > 0 and progress < warmup:
         return max(progress / warmup, 1e-3)
     if schedule not in ("cosine", "linear"):
@@ -32,7 +24,6 @@ def lr_factor(progress: float, warmup: float, schedule: str, min_ratio: float) -
 
 
 def make_optimizer(model: torch.nn.Module, train: dict[str, Any]) -> torch.optim.Optimizer:
-    check_schedule(train["schedule"])
     params = [p for p in model.parameters() if p.requires_grad]
     kind = train["optimizer"]
     if kind == "adam":
