@@ -7,11 +7,12 @@ chain is built from the data folders (see :func:`auto_corruption`) and written i
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 
 from sigdae.corruptions import Corruption
+from sigdae.speech_batches import SpeechBatches
 from sigdae.tasks import TaskData, TaskError, fixed_noisy, register_task
 
 
@@ -22,7 +23,8 @@ def auto_corruption(data: dict[str, Any]) -> str:
     snr = format_value(data.get("snr_db", [-5.0, 20.0]))
     options, weights = [], []
     for folder in data.get("noise_dirs") or []:
-        options.append(f"noise_file(dir={format_value(folder)}, snr_db={snr}, mix=0.3)")
+        eq = f", eq_db={format_value(float(data['noise_eq_db']))}" if data.get("noise_eq_db") else ""
+        options.append(f"noise_file(dir={format_value(folder)}, snr_db={snr}, mix=0.3{eq})")
         weights.append(3.0)
     clean_dirs = data.get("clean_dirs") or []
     if clean_dirs:
@@ -41,23 +43,6 @@ def resolve_corruption(config: dict[str, Any]) -> None:
     """Replace ``corruption.spec = "auto"`` by the chain built from the data folders."""
     if str(config.get("corruption", {}).get("spec", "")).strip() == "auto":
         config["corruption"]["spec"] = auto_corruption(config["data"])
-
-
-class LeveledBatches:
-    """Clean speech batches at random loudness (RMS drawn in dBFS), so the model meets every level."""
-
-    def __init__(self, loader: torch.utils.data.DataLoader, level_db: tuple[float, float], generator: torch.Generator):
-        self.loader, self.level_db, self.generator = loader, level_db, generator
-
-    def __len__(self) -> int:
-        return len(self.loader)
-
-    def __iter__(self) -> Iterator[torch.Tensor]:
-        lo, hi = self.level_db
-        for clean in self.loader:
-            rms = clean.square().mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-5)
-            target = 10 ** ((lo + (hi - lo) * torch.rand(clean.shape[0], 1, 1, generator=self.generator)) / 20)
-            yield (clean * target / rms).clamp(-1, 1)
 
 
 def _speech_files(data: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -79,9 +64,11 @@ def speech_task(config: dict[str, Any], corruption: Corruption, device: torch.de
 
     data, train_cfg = config["data"], config["train"]
     rate = int(data.get("sample_rate", 16000))
+    eq_db, speed = _augment_settings(data)
     train_files, val_files = _speech_files(data)
     cache = data.get("cache_dir")
-    train_set = CleanSpeech(files=train_files, sample_rate=rate, segment_seconds=float(data.get("segment_seconds", 2.0)),
+    seconds = float(data.get("segment_seconds", 2.0))
+    train_set = CleanSpeech(files=train_files, sample_rate=rate, segment_seconds=seconds * speed[1],
                             segments_per_epoch=int(data.get("segments_per_epoch", 0)) or None, cache_dir=cache)
     loader = torch.utils.data.DataLoader(train_set, batch_size=train_cfg["batch_size"], drop_last=True)
     level = tuple(data.get("level_db", [-35.0, -15.0]))
@@ -96,9 +83,24 @@ def speech_task(config: dict[str, Any], corruption: Corruption, device: torch.de
         rms = clean.square().mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-5)
         clean = clean * 10 ** (sum(level) / 2 / 20) / rms
         noisy = fixed_noisy(clean, corruption, seed=int(config["seed"]) + 1, sample_rate=rate, batch=8)
-    return TaskData("waveform", LeveledBatches(loader, level, generator), noisy, clean, waveform_metrics, "si_sdr",
+    batches = SpeechBatches(loader, int(round(seconds * rate)), generator, level, eq_db, speed)
+    return TaskData("waveform", batches, noisy, clean, waveform_metrics, "si_sdr",
                     sample_rate=rate, info={"train_files": len(train_files), "val_files": len(val_files),
                                             "train_seconds": round(train_set.duration, 1)})
+
+
+def _augment_settings(data: dict[str, Any]) -> tuple[float, tuple[float, float]]:
+    """``data.eq_db`` (largest random EQ deviation on the clean speech, dB) and ``data.speed`` ([low, high]
+    speed-perturbation factors), checked."""
+    eq_db = data.get("eq_db", 0.0)
+    if not isinstance(eq_db, (int, float)) or isinstance(eq_db, bool) or not 0 <= eq_db <= 40:
+        raise TaskError(f"data.eq_db={eq_db!r} must be a number of dB in [0, 40]")
+    speed = data.get("speed", [1.0, 1.0])
+    if (not isinstance(speed, (list, tuple)) or len(speed) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in speed)
+            or not 0.5 <= speed[0] <= speed[1] <= 2.0):
+        raise TaskError(f"data.speed={speed!r} must be [low, high] with 0.5 <= low <= high <= 2")
+    return float(eq_db), (float(speed[0]), float(speed[1]))
 
 
 def _stack_pairs(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:

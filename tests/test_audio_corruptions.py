@@ -7,7 +7,7 @@ import torch
 
 import sigdae.corruptions as corruptions
 from sigdae.corruptions import CorruptionError, parse
-from sigdae.corruptions.audio_common import _BANKS, bank, clear_banks
+from sigdae.corruptions.audio_common import _BANKS, apply_eq, bank, clear_banks, eq_curves
 from sigdae.testing import check_corruption
 
 torch.set_num_threads(1)
@@ -110,6 +110,37 @@ def test_noise_file_realises_the_snr_and_loops_short_files(folders, kwargs):
     assert params["offset"].shape == (6, 2)
     if kwargs:
         assert bool(params["mixed"].all())
+
+
+def test_noise_file_eq_keeps_the_contract_and_the_snr(folders):
+    check_corruption(corruptions.get("noise_file"), kinds=("waveform",), dir=folders["noise"], eq_db=12.0)
+    x = speechlike(n=6, frames=SR)
+    c = corruptions.get("noise_file")(dir=folders["noise"], snr_db=[0, 20], eq_db=12.0)
+    y, params = run(c, x)
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+    assert params["eq_peak_db"].shape == (6,) and float(params["eq_peak_db"].max()) <= 12.0
+    plain = corruptions.get("noise_file")(dir=folders["noise"], snr_db=[0, 20])
+    y_plain, plain_params = run(plain, x)
+    assert "eq_coeffs" not in plain_params  # off by default: the same draws as before the option existed
+    assert not torch.allclose(y, y_plain)
+
+
+def test_eq_curves_are_smooth_centred_and_peak_at_the_requested_depth():
+    g = torch.Generator().manual_seed(0)
+    coeffs = torch.rand(5, 4, generator=g) * 2 - 1
+    peak = torch.tensor([0.0, 1.0, 3.0, 6.0, 12.0])
+    curves = eq_curves(coeffs, peak, 257)
+    assert curves.shape == (5, 257)
+    assert torch.allclose(curves.abs().amax(1), peak, atol=1e-4)
+    assert torch.allclose(curves.mean(1), torch.zeros(5), atol=1e-4)
+    taps = torch.fft.irfft(10 ** (curves / 20), n=512, dim=-1)  # smooth curves make short filters
+    short = torch.cat([taps[:, :32], taps[:, -32:]], dim=1).pow(2).sum(1) / taps.pow(2).sum(1)
+    assert float(short.min()) > 0.99
+    x = torch.randn(5, 2, 512, generator=g)
+    assert torch.allclose(apply_eq(x[:1], curves[:1]), x[:1], atol=1e-5)  # 0 dB is the identity
+    y = apply_eq(x, curves)
+    gain = torch.fft.rfft(y, dim=-1).abs() / torch.fft.rfft(x, dim=-1).abs()
+    assert torch.allclose(20 * torch.log10(gain), curves.unsqueeze(1).expand_as(gain), atol=1e-3)
 
 
 def test_noise_file_cache_is_per_folder_and_rate(folders):

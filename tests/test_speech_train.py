@@ -62,3 +62,12 @@ def test_speech_task_without_clean_dir_is_a_clear_error(tmp_path, capsys):
     assert main(["train", "--recipe", "speech-spec", "--run-dir", str(tmp_path / "r"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--clean-dir" in err[0]
+
+
+def test_bad_augmentation_settings_are_a_clear_error(tmp_path, capsys):
+    d = _folders(tmp_path)
+    for setting, words in (("data.speed=[1.2, 0.9]", "data.speed"), ("data.eq_db=-3", "data.eq_db")):
+        code = main(["train", "--recipe", "speech-spec", "--clean-dir", str(d["clean"]), "--run-dir",
+                     str(tmp_path / "r"), "--quiet", "--device", "cpu", "--set", setting])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and words in err[0]

@@ -3,6 +3,7 @@ in-memory banks of recordings (noise, speech, room impulse responses) loaded onc
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from typing import Callable
@@ -53,6 +54,24 @@ def normalize_power(x: torch.Tensor, dims: int = 1) -> torch.Tensor:
     """Scale so the mean square over the last ``dims`` axes is 1 (silent parts stay silent)."""
     p = x.pow(2).mean(dim=tuple(range(-dims, 0)), keepdim=True)
     return x / p.clamp_min(EPS).sqrt()
+
+
+def eq_curves(coeffs: torch.Tensor, peak_db: torch.Tensor, bins: int) -> torch.Tensor:
+    """Smooth random EQ curves in dB over ``bins`` rFFT bins, ``(N, bins)``: a cosine series in
+    frequency with coefficients ``coeffs`` ``(N, K)``, centred to zero mean and scaled so that its
+    largest deviation is ``peak_db`` ``(N,)``."""
+    f = torch.linspace(0.0, math.pi, bins, device=coeffs.device)
+    k = torch.arange(1, coeffs.shape[1] + 1, device=coeffs.device, dtype=f.dtype)
+    curve = coeffs.float() @ torch.cos(k.unsqueeze(1) * f)
+    curve = curve - curve.mean(dim=1, keepdim=True)
+    return curve * (peak_db.float() / curve.abs().amax(dim=1).clamp_min(1e-6)).unsqueeze(1)
+
+
+def apply_eq(x: torch.Tensor, gain_db: torch.Tensor) -> torch.Tensor:
+    """Filter ``(N, C, T)`` waveforms by per-sample gain curves ``(N, T // 2 + 1)`` in dB (FFT domain)."""
+    spec = torch.fft.rfft(x.float(), dim=-1)
+    gain = 10.0 ** (gain_db.to(x.device) / 20.0)
+    return torch.fft.irfft(spec * gain.unsqueeze(1), n=x.shape[-1], dim=-1).to(x.dtype)
 
 
 # ---- banks of recordings -----------------------------------------------------------------------------

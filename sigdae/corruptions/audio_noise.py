@@ -10,8 +10,8 @@ import math
 
 import torch
 
-from sigdae.corruptions.audio_common import (WAVEFORM, add_at_snr, as_nct, bank, need_dir, normalize_power,
-                                             per_sample)
+from sigdae.corruptions.audio_common import (WAVEFORM, add_at_snr, apply_eq, as_nct, bank, eq_curves, need_dir,
+                                             normalize_power, per_sample)
 from sigdae.corruptions.base import Corruption, CorruptionError, Param, Params
 from sigdae.registry import CORRUPTIONS
 
@@ -62,14 +62,19 @@ class NoiseFile(Corruption):
     """Recorded noise from a folder (searched recursively, any format soundfile reads), loaded once,
     resampled to the signal's rate and kept in memory. Each sample gets a random crop of a random file
     (looped if shorter than the signal; each channel its own crop), optionally mixed with a second
-    file (probability ``mix``, ``mix_db`` relative level), then added at ``snr_db``."""
+    file (probability ``mix``, ``mix_db`` relative level), optionally coloured by a random smooth EQ
+    curve (``eq_db``: its largest deviation, drawn up to this many dB per sample, so a few recordings
+    stand for many microphones and rooms), then added at ``snr_db``."""
 
     params = (Param("dir", None, "folder of noise recordings", "path"), _snr(),
               Param("mix", 0.0, "probability of mixing in a second noise file", "float", 0.0, 1.0),
               Param("mix_db", [-6.0, 0.0], "level of the second noise relative to the first, dB",
-                    "range", -60.0, 60.0))
+                    "range", -60.0, 60.0),
+              Param("eq_db", 0.0, "random spectral shaping of the noise: largest EQ deviation in dB (0: off)",
+                    "float", 0.0, 40.0))
     supports = WAVEFORM
     needs_sample_rate = True
+    eq_terms = 4
 
     def check(self) -> None:
         need_dir(self)
@@ -80,11 +85,15 @@ class NoiseFile(Corruption):
         b = bank(self, self.dir, sample_rate)
         first = self.randint(len(b), (n, 1), generator, x).expand(n, c)
         second = self.randint(len(b), (n, 1), generator, x).expand(n, c)
-        return {"snr_db": self.uniform("snr_db", n, generator, x),
-                "file": first[:, 0], "offset": b.offsets(self, first, generator, x),
-                "file2": second[:, 0], "offset2": b.offsets(self, second, generator, x),
-                "mixed": self.rand(n, generator, x) < self.mix,
-                "mix_db": self.uniform("mix_db", n, generator, x)}
+        params = {"snr_db": self.uniform("snr_db", n, generator, x),
+                  "file": first[:, 0], "offset": b.offsets(self, first, generator, x),
+                  "file2": second[:, 0], "offset2": b.offsets(self, second, generator, x),
+                  "mixed": self.rand(n, generator, x) < self.mix,
+                  "mix_db": self.uniform("mix_db", n, generator, x)}
+        if self.eq_db > 0:
+            params["eq_coeffs"] = self.rand((n, self.eq_terms), generator, x) * 2 - 1
+            params["eq_peak_db"] = self.rand(n, generator, x) * self.eq_db
+        return params
 
     def apply_params(self, x, params, sample_rate):
         x3 = as_nct(self, x)
@@ -97,6 +106,8 @@ class NoiseFile(Corruption):
             level = torch.where(params["mixed"].to(x.device), 10.0 ** (params["mix_db"].to(x.device) / 20.0),
                                 torch.zeros((), device=x.device))
             noise = noise + per_sample(level, other) * other
+        if "eq_coeffs" in params:
+            noise = apply_eq(noise, eq_curves(params["eq_coeffs"], params["eq_peak_db"], t // 2 + 1))
         return add_at_snr(x3, noise, params["snr_db"]).view_as(x)
 
 
