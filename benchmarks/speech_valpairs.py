@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument("--noise-eq-db", type=float, help="random EQ on the noise recordings (default: the recipe's)")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -36,6 +37,8 @@ def main() -> None:
     config = recipe("speech-spec")
     config["data"].update(clean_dirs=[args.clean_dir], noise_dirs=[args.noise_dir], rir_dir=args.rir_dir,
                           val_segments=args.segments, val_seconds=args.seconds)
+    if args.noise_eq_db is not None:
+        config["data"]["noise_eq_db"] = args.noise_eq_db
     config.update(seed=args.seed, device="cpu")
     task = Trainer(config).task
     rate = task.sample_rate
