@@ -11,11 +11,10 @@ from typing import Iterator
 import torch
 import torchaudio.functional as AF
 
-from sigdae.corruptions.audio_common import apply_eq, eq_curves
+from sigdae.corruptions.audio_common import EQ_TERMS, apply_eq, eq_curves
 
 # Speed factors are drawn on a grid of 1/SPEED_STEPS so resampling uses small integer ratios.
 SPEED_STEPS = 20
-EQ_TERMS = 4
 
 
 def speed_ratios(speed: tuple[float, float]) -> list[int]:

@@ -56,6 +56,9 @@ def normalize_power(x: torch.Tensor, dims: int = 1) -> torch.Tensor:
     return x / p.clamp_min(EPS).sqrt()
 
 
+EQ_TERMS = 4  # cosine terms of a random EQ curve: a few broad bumps and tilts, no narrow notches
+
+
 def eq_curves(coeffs: torch.Tensor, peak_db: torch.Tensor, bins: int) -> torch.Tensor:
     """Smooth random EQ curves in dB over ``bins`` rFFT bins, ``(N, bins)``: a cosine series in
     frequency with coefficients ``coeffs`` ``(N, K)``, centred to zero mean and scaled so that its

@@ -10,8 +10,8 @@ import math
 
 import torch
 
-from sigdae.corruptions.audio_common import (WAVEFORM, add_at_snr, apply_eq, as_nct, bank, eq_curves, need_dir,
-                                             normalize_power, per_sample)
+from sigdae.corruptions.audio_common import (EQ_TERMS, WAVEFORM, add_at_snr, apply_eq, as_nct, bank, eq_curves,
+                                             need_dir, normalize_power, per_sample)
 from sigdae.corruptions.base import Corruption, CorruptionError, Param, Params
 from sigdae.registry import CORRUPTIONS
 
@@ -74,7 +74,6 @@ class NoiseFile(Corruption):
                     "float", 0.0, 40.0))
     supports = WAVEFORM
     needs_sample_rate = True
-    eq_terms = 4
 
     def check(self) -> None:
         need_dir(self)
@@ -91,7 +90,7 @@ class NoiseFile(Corruption):
                   "mixed": self.rand(n, generator, x) < self.mix,
                   "mix_db": self.uniform("mix_db", n, generator, x)}
         if self.eq_db > 0:
-            params["eq_coeffs"] = self.rand((n, self.eq_terms), generator, x) * 2 - 1
+            params["eq_coeffs"] = self.rand((n, EQ_TERMS), generator, x) * 2 - 1
             params["eq_peak_db"] = self.rand(n, generator, x) * self.eq_db
         return params
 
