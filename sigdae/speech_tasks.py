@@ -23,7 +23,7 @@ def auto_corruption(data: dict[str, Any]) -> str:
     snr = format_value(data.get("snr_db", [-5.0, 20.0]))
     options, weights = [], []
     for folder in data.get("noise_dirs") or []:
-        eq = f", eq_db={format_value(float(data['noise_eq_db']))}" if data.get("noise_eq_db") else ""
+        eq = f", eq_db={format_value(data['noise_eq_db'])}" if data.get("noise_eq_db") else ""  # noise_file checks it
         options.append(f"noise_file(dir={format_value(folder)}, snr_db={snr}, mix=0.3{eq})")
         weights.append(3.0)
     clean_dirs = data.get("clean_dirs") or []

@@ -352,8 +352,7 @@ def test_spectral_mask_gain_is_bounded():
 
     model = build_model("spectral_mask", mask_min=0.3, mask_max=1.2).eval()
     spec = torch.stft(torch.randn(2, 8000), 512, 256, window=torch.hann_window(512), return_complex=True)
-    gain = model.mask(spec)
-    gain = gain.detach()
+    gain = model.mask(spec).detach()
     assert gain.shape == spec.shape and float(gain.min()) >= 0.3 and float(gain.max()) <= 1.2
     with pytest.raises(ModelError, match="mask_min"):
         build_model("spectral_mask", mask_min=1.0)
