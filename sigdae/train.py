@@ -83,7 +83,7 @@ class Trainer:
         self.model = build_model(self.config["model"]["name"],
                                  **{k: v for k, v in self.config["model"].items() if k != "name"}).to(self.device)
         if init_state is not None:
-            self.model.load_state_dict(init_state)
+            self._load_init_state(init_state)
         self.loss_fn = build_loss(self.config["loss"].get("spec", "mse"))
         self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
         self.weight_l1 = float(self.config["loss"].get("l1", 0.0))
@@ -102,14 +102,35 @@ class Trainer:
 
     # ---- setup -------------------------------------------------------------------------------
     def _adopt_init_model(self) -> dict[str, torch.Tensor]:
-        """Fine-tuning: the init checkpoint's architecture replaces [model]; returns its weights."""
+        """Fine-tuning: the init checkpoint's architecture replaces [model]; returns its weights.
+
+        Options the checkpoint does not record (added to the model since it was saved, such as
+        ``context``) keep this run's values, so a trained model can grow layers that start as the identity."""
         payload = checkpoint.load(self.train_cfg["init"])
         if payload.get("task", self.config["task"]) != self.config["task"]:
             raise ConfigError(f"train.init: {payload['path']} was trained for task '{payload['task']}', "
                               f"this run is '{self.config['task']}'")
-        self.config["model"] = {"name": payload["model"]["name"], **payload["model"]["config"]}
+        run_model = self.config["model"]
+        adopted = {"name": payload["model"]["name"], **payload["model"]["config"]}
+        self.grown_options = sorted(k for k in run_model if k not in adopted) \
+            if run_model.get("name") == adopted["name"] else []
+        adopted.update({k: run_model[k] for k in self.grown_options})
+        self.config["model"] = adopted
         self.train_cfg["init"] = payload["path"]
         return payload["model"]["state"]
+
+    def _load_init_state(self, state: dict[str, torch.Tensor]) -> None:
+        """The init weights; parameters it lacks must be new layers (which start as the identity)."""
+        try:
+            result = self.model.load_state_dict(state, strict=False)
+        except RuntimeError as exc:
+            raise ConfigError(f"train.init: the weights do not fit the model ({str(exc).splitlines()[-1].strip()})")
+        if result.unexpected_keys:
+            raise ConfigError(f"train.init: the weights hold parameters the model lacks: "
+                              f"{', '.join(result.unexpected_keys[:3])}")
+        if result.missing_keys and not self.grown_options:
+            raise ConfigError(f"train.init: the weights lack parameters of the model: "
+                              f"{', '.join(result.missing_keys[:3])}")
 
     def _amp_dtype(self) -> torch.dtype | None:
         return autocast_dtype(self.device, self.train_cfg["amp"])

@@ -244,6 +244,8 @@ def test_even_kernel_needs_causal():
     (dict(dim=1, causal=True, down="pool"), "causal needs"),
     (dict(dim=1, causal=True, down="conv", norm="group"), "causal needs"),
     (dict(residual=True), "residual=True needs"),
+    (dict(context=-1), "context must be"),
+    (dict(dim=1, causal=True, down="conv", context=2), "context must be"),
     (dict(unknown_option=1), "unknown option 'unknown_option'"),
 ])
 def test_bad_configs_are_one_line_model_errors(config, match):
@@ -368,3 +370,42 @@ def test_attention_equals_torch_multihead_attention():
     q = block.norm(tokens)
     reference = (tokens + block.attn(q, q, q, need_weights=False)[0]).transpose(1, 2).reshape(x.shape)
     torch.testing.assert_close(block(x), reference, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dim, shape", [(1, (2, 1, 1001)), (2, (2, 1, 31, 45))])
+def test_context_keeps_shapes_starts_as_identity_and_widens_the_reach_along_time(dim, shape):
+    torch.manual_seed(0)
+    plain = build_model("conv", dim=dim, channels=[4, 8, 8], norm="none").eval()
+    wide = build_model("conv", dim=dim, channels=[4, 8, 8], norm="none", context=3).eval()
+    missing = wide.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert missing and all(k.startswith("context.") for k in missing)
+    x = torch.rand(*shape)
+    with torch.no_grad():
+        assert torch.allclose(wide(x), plain(x), atol=1e-6)
+    assert wide.context_reach == 7 and plain.context_reach == 0  # kernel 3, dilations 1, 2, 4
+
+    def far_reach(model):  # does the last output step depend on the input 40 steps before it?
+        x = torch.rand(*shape, requires_grad=True)
+        model(x)[..., -1].sum().backward()
+        return float(x.grad[..., -41].abs().sum())
+
+    for block in wide.context.blocks:
+        torch.nn.init.normal_(block[-1].weight, std=0.1)
+    assert far_reach(plain) == 0 and far_reach(wide) > 0
+
+
+@pytest.mark.parametrize("name", ["spectral_mask", "wave_unet"])
+def test_receptive_samples_bounds_the_reach_of_a_model_with_context(name):
+    torch.manual_seed(0)
+    plain = build_model(name, norm="none").eval()
+    wide = build_model(name, norm="none", context=3).eval()
+    for block in wide.net.context.blocks:
+        torch.nn.init.normal_(block[-1].weight, std=0.5)
+    assert wide.receptive_samples > plain.receptive_samples
+    length = 4 * wide.receptive_samples
+    x = torch.randn(1, 1, length, dtype=torch.float64, requires_grad=True)
+    wide.double()(x)[..., length // 2].sum().backward()
+    distance = (torch.arange(length) - length // 2).abs()
+    grad = x.grad.abs().flatten()
+    assert grad[distance > wide.receptive_samples].max() == 0  # the bound holds ...
+    assert grad[distance > plain.receptive_samples].max() > 0  # ... and the context reaches past the plain model's

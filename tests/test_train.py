@@ -23,6 +23,7 @@ from sigdae.checkpoint import CheckpointError  # noqa: E402
 from sigdae.config import ConfigError, load_toml  # noqa: E402
 from sigdae.corruptions import parse  # noqa: E402
 from sigdae.events import read_events  # noqa: E402
+from sigdae.models import build_model  # noqa: E402
 from sigdae.recipes import recipe  # noqa: E402
 from sigdae.train import Trainer  # noqa: E402
 
@@ -423,6 +424,47 @@ def test_init_fine_tunes_from_a_checkpoint_and_adopts_its_architecture(tmp_path)
     saved = load_toml(tmp_path / "tuned" / "config.toml")
     assert saved["model"]["channels"] == [16, 32, 64] and saved["train"]["init"].endswith("best.pt")
     assert not torch.equal(weights(tmp_path / "tuned")["head.weight"], base["head.weight"])
+
+
+def _checkpoint_without_context(tmp_path):
+    """A checkpoint as sigdae wrote it before the ``context`` option existed."""
+    torch.manual_seed(0)
+    model = build_model("conv", channels=[8, 16, 32])
+    payload = checkpoint.model_payload(model, signal="image", task="mnist")
+    del payload["model"]["config"]["context"]
+    checkpoint.save(tmp_path / "old.pt", payload)
+    return model.eval(), tmp_path / "old.pt"
+
+
+def test_init_grows_options_the_checkpoint_predates_as_identity_layers(tmp_path):
+    old, path = _checkpoint_without_context(tmp_path)
+    config = tiny()
+    config["model"]["context"] = 2  # the old checkpoint records no context: this run's value is taken
+    config["train"]["init"] = str(path)
+    grown = Trainer(config, tmp_path / "grown")
+    assert grown.config["model"]["channels"] == [8, 16, 32] and grown.config["model"]["context"] == 2
+    x = torch.rand(2, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(grown.model.eval()(x), old(x), atol=1e-6)  # the new layers start as the identity
+    grown.fit()
+    tuned = weights(tmp_path / "grown")
+    assert any(k.startswith("context.") for k in tuned) and tuned["context.blocks.1.3.weight"].abs().sum() > 0
+
+
+def test_init_weights_that_lack_parameters_are_one_clear_error(tmp_path):
+    _, path = _checkpoint_without_context(tmp_path)
+    payload = checkpoint.load(path)
+    del payload["model"]["state"]["head.weight"]
+    checkpoint.save(path, payload)
+    config = tiny()
+    config["train"]["init"] = str(path)
+    with pytest.raises(ConfigError, match="lack parameters of the model: head.weight"):
+        Trainer(config, tmp_path / "run")
+    payload["model"]["state"]["extra.weight"] = torch.zeros(1)
+    payload["model"]["state"]["head.weight"] = torch.zeros(1, 8, 3, 3)
+    checkpoint.save(path, payload)
+    with pytest.raises(ConfigError, match="do not fit the model"):
+        Trainer(config, tmp_path / "run")
 
 
 def test_init_from_a_missing_checkpoint_is_one_clear_error(tmp_path):

@@ -104,6 +104,31 @@ class GlobalAttention(nn.Module):
         return out.transpose(1, 2).reshape(x.shape)
 
 
+class TemporalContext(nn.Module):
+    """Residual dilated convs along the last (time) axis of the deepest level, dilations 1, 2, 4, ...: a wide
+    but finite context (so chunked inference stays exact) at little cost. Each block's output conv starts
+    at zero, so the stack starts as the identity and can be added to a trained model."""
+
+    def __init__(self, dim: int, channels: int, layers: int, kernel: int, norm: str, act: str):
+        super().__init__()
+        self.blocks = nn.ModuleList()
+        for i in range(layers):
+            dilation = (1, 2 ** i) if dim == 2 else 2 ** i
+            padding = (kernel // 2, 2 ** i * (kernel // 2)) if dim == 2 else 2 ** i * (kernel // 2)
+            out = _conv_cls(dim)(channels, channels, 1)
+            nn.init.zeros_(out.weight)
+            nn.init.zeros_(out.bias)
+            self.blocks.append(nn.Sequential(
+                _conv_cls(dim)(channels, channels, kernel, padding=padding, dilation=dilation, bias=norm == "none"),
+                _norm(norm, dim, channels), _ACTS[act](), out))
+        self.reach = (kernel // 2) * (2 ** layers - 1)  # deepest-level steps seen on each side
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = x + block(x)
+        return x
+
+
 class ConvBlock(nn.Sequential):
     def __init__(self, dim: int, c_in: int, c_out: int, n: int, kernel: int, norm: str, act: str, causal: bool):
         layers: list[nn.Module] = []
@@ -130,14 +155,15 @@ class ConvAutoencoder(Denoiser):
                  down: str = "pool", skip: str = "concat", norm: str = "batch", act: str = "relu",
                  bottleneck: int | None = None, output_activation: str = "sigmoid", residual: bool = False,
                  causal: bool = False, dropout: float = 0.0, attention: int = 0, patch: int = 1,
-                 coords: bool = False):
+                 coords: bool = False, context: int = 0):
         channels = [int(c) for c in channels]
         blocks = blocks if isinstance(blocks, int) else [int(b) for b in blocks]
         stride = stride if isinstance(stride, int) else [s if isinstance(s, int) else list(s) for s in stride]
         super().__init__(dim=dim, in_channels=in_channels, out_channels=out_channels, channels=channels,
                          blocks=blocks, kernel=kernel, stride=stride, down=down, skip=skip, norm=norm, act=act,
                          bottleneck=bottleneck, output_activation=output_activation, residual=residual,
-                         causal=causal, dropout=dropout, attention=attention, patch=patch, coords=coords)
+                         causal=causal, dropout=dropout, attention=attention, patch=patch, coords=coords,
+                         context=context)
         self._validate()
         self.strides = self._level_strides()
         self.dim, self.skip, self.residual = dim, skip, residual
@@ -165,6 +191,7 @@ class ConvAutoencoder(Denoiser):
                                             _ACTS[act]())
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.attention = GlobalAttention(c_prev, attention) if attention else nn.Identity()
+        self.context = TemporalContext(dim, c_prev, context, kernel, norm, act) if context else None
 
         self.ups = nn.ModuleList()
         self.decoders = nn.ModuleList()
@@ -195,6 +222,8 @@ class ConvAutoencoder(Denoiser):
             raise ModelError("conv: causal needs dim=1, down='conv' and norm 'batch' or 'none'")
         if c["attention"] and (c["causal"] or c["channels"][-1] % c["attention"]):
             raise ModelError("conv: attention needs a non-causal model and heads dividing the deepest width")
+        if c["context"] < 0 or (c["context"] and c["causal"]):
+            raise ModelError("conv: context must be a count of layers >= 0 (and 0 for causal models)")
         if c["coords"] and c["causal"]:
             raise ModelError("conv: coords (absolute positions) cannot be used with a causal model")
         if c["residual"] and c["output_activation"] != "identity":
@@ -231,6 +260,11 @@ class ConvAutoencoder(Denoiser):
         return _conv_cls(self.config["dim"])(channels, channels, step, stride=step)
 
     @property
+    def context_reach(self) -> int:
+        """How many deepest-level steps the context stack sees on each side along the last axis."""
+        return self.context.reach if self.context is not None else 0
+
+    @property
     def multiple(self) -> tuple[int, ...]:
         """Spatial sizes are padded up to a multiple of this (per dimension)."""
         total = [self.patch] * self.dim
@@ -258,7 +292,10 @@ class ConvAutoencoder(Denoiser):
                 h = self.downs[level - 1](h)
             h = encoder(h)
             skips.append(h)
-        h = self.dropout(self.attention(self.bottleneck(h)))
+        h = self.attention(self.bottleneck(h))
+        if self.context is not None:
+            h = self.context(h)
+        h = self.dropout(h)
         for up, decoder, skip in zip(self.ups, self.decoders, reversed(skips[:-1])):
             h = up(h)
             if self.skip == "concat":

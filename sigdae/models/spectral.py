@@ -35,12 +35,12 @@ class SpectralMask(Denoiser):
     def __init__(self, n_fft: int = 512, hop: int = 256, channels: Sequence[int] = (16, 32, 48, 64),
                  stride: Sequence[Any] = ((4, 1), (2, 2), (2, 2)), blocks: int = 2, kernel: int = 3,
                  norm: str = "batch", act: str = "relu", skip: str = "concat", down: str = "pool",
-                 mask_max: float = 1.0, floor_db: float = -80.0, mask_min: float = 0.0):
+                 mask_max: float = 1.0, floor_db: float = -80.0, mask_min: float = 0.0, context: int = 0):
         channels = [int(c) for c in channels]
         stride = [s if isinstance(s, int) else list(s) for s in stride]
         super().__init__(n_fft=n_fft, hop=hop, channels=channels, stride=stride, blocks=blocks, kernel=kernel,
                          norm=norm, act=act, skip=skip, down=down, mask_max=mask_max, floor_db=floor_db,
-                         mask_min=mask_min)
+                         mask_min=mask_min, context=context)
         if n_fft % 2 or hop < 1 or hop > n_fft:
             raise ModelError(f"spectral_mask: n_fft must be even and 1 <= hop <= n_fft (got {n_fft}, {hop})")
         if mask_max <= 0 or not 0 <= mask_min < mask_max:
@@ -49,7 +49,7 @@ class SpectralMask(Denoiser):
         self.floor = 10 ** (floor_db / 20)
         self.net = ConvAutoencoder(dim=2, in_channels=1, channels=channels, blocks=blocks, kernel=kernel,
                                    stride=stride, down=down, skip=skip, norm=norm, act=act,
-                                   output_activation="identity")
+                                   output_activation="identity", context=context)
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
 
     @property
@@ -66,6 +66,7 @@ class SpectralMask(Denoiser):
             if level:
                 scale *= self.net.strides[level - 1][1]
             frames += 2 * self.config["blocks"] * (self.config["kernel"] // 2) * scale + scale
+        frames += self.net.context_reach * scale
         return (frames + 2) * self.hop + self.n_fft
 
     def mask(self, spec: torch.Tensor) -> torch.Tensor:
@@ -99,14 +100,14 @@ class WaveUNet(Denoiser):
 
     def __init__(self, channels: Sequence[int] = (16, 32, 64, 128, 256), stride: int = 4, blocks: int = 1,
                  kernel: int = 9, norm: str = "batch", act: str = "gelu", causal: bool = False,
-                 residual: bool = True):
+                 residual: bool = True, context: int = 0):
         channels = [int(c) for c in channels]
         super().__init__(channels=channels, stride=stride, blocks=blocks, kernel=kernel, norm=norm, act=act,
-                         causal=causal, residual=residual)
+                         causal=causal, residual=residual, context=context)
         self.net = ConvAutoencoder(dim=1, in_channels=1, channels=channels, blocks=blocks,
                                    kernel=kernel - 1 if causal and kernel % 2 else kernel, stride=stride,
                                    down="conv", skip="concat", norm=norm, act=act, causal=causal,
-                                   output_activation="identity", residual=residual)
+                                   output_activation="identity", residual=residual, context=context)
 
     @property
     def time_multiple(self) -> int:
@@ -119,7 +120,7 @@ class WaveUNet(Denoiser):
             if level:
                 scale *= self.net.strides[level - 1][0]
             total += 2 * self.config["blocks"] * self.config["kernel"] * scale + scale
-        return total
+        return total + self.net.context_reach * scale
 
     def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
         x = as_waveforms(x, "wave_unet")
