@@ -56,8 +56,8 @@ class Enhancer:
     def plan(self, rate: int) -> tuple[int, int]:
         """(chunk, context) in input samples, both multiples of the grid."""
         step = self.grid(rate)
-        # twice the encoder's reach covers the decoder too; 64 samples cover the resampler's filter
-        context_model = 2 * self.receptive + 64 * max(1, math.ceil(self.rate / rate))
+        # receptive_samples bounds the whole model's reach (tested); 64 samples cover the resampler's filter
+        context_model = self.receptive + 64 * max(1, math.ceil(self.rate / rate))
         context = math.ceil(context_model * rate / self.rate / step) * step
         chunk = max(step, round(self.chunk_seconds * rate / step) * step)
         return chunk, context
