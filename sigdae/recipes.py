@@ -44,7 +44,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "task": "speech-spec",
         "description": "STFT-mask conv DAE for 16 kHz speech (the bundled model's recipe)",
         "model": {"name": "spectral_mask", "n_fft": 512, "hop": 256, "channels": [16, 32, 48, 64],
-                  "stride": [[4, 1], [2, 2], [2, 2]], "blocks": 2, "norm": "batch"},
+                  "stride": [[4, 1], [2, 2], [2, 2]], "blocks": 2, "norm": "batch", "context": 4},
         "corruption": {"spec": "auto"},
         "loss": {"spec": "stft*0.3 + compressed*30 + si_sdr*0.05"},
         "data": dict(SPEECH_DATA),
