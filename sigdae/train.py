@@ -79,11 +79,11 @@ class Trainer:
         self.train_cfg = self.config["train"]
         self.device = select_device(str(self.config["device"]))
         torch.manual_seed(int(self.config["seed"]))
-        init_state = self._adopt_init_model() if self.train_cfg["init"] and not resume else None
+        init_state, grown = self._adopt_init_model() if self.train_cfg["init"] and not resume else (None, [])
         self.model = build_model(self.config["model"]["name"],
                                  **{k: v for k, v in self.config["model"].items() if k != "name"}).to(self.device)
         if init_state is not None:
-            self._load_init_state(init_state)
+            self._load_init_state(init_state, may_lack_parameters=bool(grown))
         self.loss_fn = build_loss(self.config["loss"].get("spec", "mse"))
         self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
         self.weight_l1 = float(self.config["loss"].get("l1", 0.0))
@@ -101,8 +101,9 @@ class Trainer:
         self.events = EventLog(self.run_dir / "events.jsonl" if self.run_dir else None, listeners)
 
     # ---- setup -------------------------------------------------------------------------------
-    def _adopt_init_model(self) -> dict[str, torch.Tensor]:
-        """Fine-tuning: the init checkpoint's architecture replaces [model]; returns its weights.
+    def _adopt_init_model(self) -> tuple[dict[str, torch.Tensor], list[str]]:
+        """Fine-tuning: the init checkpoint's architecture replaces [model]; returns its weights and the
+        options taken from this run.
 
         Options the checkpoint does not record (added to the model since it was saved, such as
         ``context``) keep this run's values, so a trained model can grow layers that start as the identity."""
@@ -112,14 +113,13 @@ class Trainer:
                               f"this run is '{self.config['task']}'")
         run_model = self.config["model"]
         adopted = {"name": payload["model"]["name"], **payload["model"]["config"]}
-        self.grown_options = sorted(k for k in run_model if k not in adopted) \
-            if run_model.get("name") == adopted["name"] else []
-        adopted.update({k: run_model[k] for k in self.grown_options})
+        grown = sorted(k for k in run_model if k not in adopted) if run_model.get("name") == adopted["name"] else []
+        adopted.update({k: run_model[k] for k in grown})
         self.config["model"] = adopted
         self.train_cfg["init"] = payload["path"]
-        return payload["model"]["state"]
+        return payload["model"]["state"], grown
 
-    def _load_init_state(self, state: dict[str, torch.Tensor]) -> None:
+    def _load_init_state(self, state: dict[str, torch.Tensor], may_lack_parameters: bool) -> None:
         """The init weights; parameters it lacks must be new layers (which start as the identity)."""
         try:
             result = self.model.load_state_dict(state, strict=False)
@@ -128,7 +128,7 @@ class Trainer:
         if result.unexpected_keys:
             raise ConfigError(f"train.init: the weights hold parameters the model lacks: "
                               f"{', '.join(result.unexpected_keys[:3])}")
-        if result.missing_keys and not self.grown_options:
+        if result.missing_keys and not may_lack_parameters:
             raise ConfigError(f"train.init: the weights lack parameters of the model: "
                               f"{', '.join(result.missing_keys[:3])}")
 

@@ -113,8 +113,9 @@ class TemporalContext(nn.Module):
         super().__init__()
         self.blocks = nn.ModuleList()
         for i in range(layers):
-            dilation = (1, 2 ** i) if dim == 2 else 2 ** i
-            padding = (kernel // 2, 2 ** i * (kernel // 2)) if dim == 2 else 2 ** i * (kernel // 2)
+            dilation, padding = (2 ** i, 2 ** i * (kernel // 2))
+            if dim == 2:  # dilate along time only; frequency keeps a plain kernel
+                dilation, padding = (1, dilation), (kernel // 2, padding)
             out = _conv_cls(dim)(channels, channels, 1)
             nn.init.zeros_(out.weight)
             nn.init.zeros_(out.bias)
