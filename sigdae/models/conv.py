@@ -262,7 +262,8 @@ class ConvAutoencoder(Denoiser):
 
     @property
     def context_reach(self) -> int:
-        """How many deepest-level steps the context stack sees on each side along the last axis."""
+        """How many deepest-level steps the context stack sees on each side along the last axis (one such
+        step is ``multiple[-1]`` input steps)."""
         return self.context.reach if self.context is not None else 0
 
     @property

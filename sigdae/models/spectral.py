@@ -66,7 +66,7 @@ class SpectralMask(Denoiser):
             if level:
                 scale *= self.net.strides[level - 1][1]
             frames += 2 * self.config["blocks"] * (self.config["kernel"] // 2) * scale + scale
-        frames += self.net.context_reach * scale
+        frames += self.net.context_reach * self.net.multiple[-1]
         return (frames + 2) * self.hop + self.n_fft
 
     def mask(self, spec: torch.Tensor) -> torch.Tensor:
@@ -120,7 +120,7 @@ class WaveUNet(Denoiser):
             if level:
                 scale *= self.net.strides[level - 1][0]
             total += 2 * self.config["blocks"] * self.config["kernel"] * scale + scale
-        return total + self.net.context_reach * scale
+        return total + self.net.context_reach * self.net.multiple[-1]
 
     def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
         x = as_waveforms(x, "wave_unet")
