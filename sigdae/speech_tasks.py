@@ -22,9 +22,11 @@ def auto_corruption(data: dict[str, Any]) -> str:
 
     snr = format_value(data.get("snr_db", [-5.0, 20.0]))
     options, weights = [], []
+    extras = "".join(f", {param}={format_value(data[key])}"  # noise_file checks the values
+                     for key, param in (("noise_eq_db", "eq_db"), ("noise_speed", "speed"),
+                                        ("noise_level_db", "level_db")) if data.get(key))
     for folder in data.get("noise_dirs") or []:
-        eq = f", eq_db={format_value(data['noise_eq_db'])}" if data.get("noise_eq_db") else ""  # noise_file checks it
-        options.append(f"noise_file(dir={format_value(folder)}, snr_db={snr}, mix=0.3{eq})")
+        options.append(f"noise_file(dir={format_value(folder)}, snr_db={snr}, mix=0.3{extras})")
         weights.append(3.0)
     clean_dirs = data.get("clean_dirs") or []
     if clean_dirs:

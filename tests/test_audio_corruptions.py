@@ -125,6 +125,43 @@ def test_noise_file_eq_keeps_the_contract_and_the_snr(folders):
     assert not torch.allclose(y, y_plain)
 
 
+def test_noise_file_speed_and_level_keep_the_contract_and_the_snr(folders):
+    check_corruption(corruptions.get("noise_file"), kinds=("waveform",), dir=folders["noise"], speed=[0.5, 2.0],
+                     level_db=12.0, mix=0.5)
+    x = speechlike(n=6, frames=SR)
+    c = corruptions.get("noise_file")(dir=folders["noise"], snr_db=[0, 20], speed=[0.8, 1.25], level_db=12.0)
+    y, params = run(c, x)
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+    assert float(params["speed"].min()) >= 0.8 and float(params["speed"].max()) <= 1.25
+    _, plain_params = run(corruptions.get("noise_file")(dir=folders["noise"], speed=[1.0, 1.0]), x)
+    assert "speed" not in plain_params and "level_coeffs" not in plain_params  # off: the draws of old specs
+
+
+@pytest.mark.parametrize("speed", [0.5, 1.0, 1.5, 2.0])
+def test_noise_file_speed_scales_the_pitch(tmp_path, speed):
+    t = np.arange(SR) / SR  # one second of 400 Hz: loops without a seam
+    sf.write(tmp_path / "tone.wav", (0.5 * np.sin(2 * np.pi * 400 * t)).astype(np.float32), SR, subtype="FLOAT")
+    x = torch.full((3, 1, SR), 0.1)
+    y, _ = run(corruptions.get("noise_file")(dir=str(tmp_path), snr_db=0, speed=speed), x)
+    spectrum = torch.fft.rfft(y - x, dim=-1).abs()
+    assert spectrum.argmax(-1).flatten().tolist() == [round(400 * speed)] * 3  # bins are 1 Hz apart
+
+
+def test_noise_file_level_envelope_is_smooth_and_as_deep_as_drawn(folders):
+    x = speechlike(n=6, frames=SR)
+    steady, _ = run(corruptions.get("noise_file")(dir=folders["noise"], snr_db=10), x)
+    varying, params = run(corruptions.get("noise_file")(dir=folders["noise"], snr_db=10, level_db=12.0), x)
+    # the level draws come after every other draw: the same crops, scaled by a slow envelope
+    noise, scaled = (steady - x)[:, 0], (varying - x)[:, 0]
+    valid = noise.abs() > 1e-3
+    for i in range(6):
+        curve = 20 * torch.log10(scaled[i][valid[i]] / noise[i][valid[i]])
+        peak = float(params["level_peak_db"][i])
+        assert peak - 0.05 <= float(curve.max() - curve.min()) <= 2 * peak + 0.05
+        assert float(curve.diff().abs().max()) < 0.05  # slow: no clicks
+    assert float(params["level_peak_db"].max()) <= 12.0
+
+
 def test_eq_curves_are_smooth_centred_and_peak_at_the_requested_depth():
     g = torch.Generator().manual_seed(0)
     coeffs = torch.rand(5, 4, generator=g) * 2 - 1

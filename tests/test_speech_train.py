@@ -66,8 +66,11 @@ def test_speech_task_without_clean_dir_is_a_clear_error(tmp_path, capsys):
 
 def test_bad_augmentation_settings_are_a_clear_error(tmp_path, capsys):
     d = _folders(tmp_path)
-    for setting, words in (("data.speed=[1.2, 0.9]", "data.speed"), ("data.eq_db=-3", "data.eq_db")):
-        code = main(["train", "--recipe", "speech-spec", "--clean-dir", str(d["clean"]), "--run-dir",
-                     str(tmp_path / "r"), "--quiet", "--device", "cpu", "--set", setting])
+    for setting, words in (("data.speed=[1.2, 0.9]", "data.speed"), ("data.eq_db=-3", "data.eq_db"),
+                           ("data.noise_speed=[0.1, 1.0]", "noise_file: speed"),
+                           ("data.noise_level_db=-2", "noise_file: level_db"),
+                           ('data.noise_eq_db="abc"', "noise_file: eq_db")):
+        code = main(["train", "--recipe", "speech-spec", "--clean-dir", str(d["clean"]), "--noise-dir",
+                     str(d["noise"]), "--run-dir", str(tmp_path / "r"), "--quiet", "--device", "cpu", "--set", setting])
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 2 and len(err) == 1 and words in err[0]

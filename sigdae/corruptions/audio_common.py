@@ -62,7 +62,8 @@ EQ_TERMS = 4  # cosine terms of a random EQ curve: a few broad bumps and tilts, 
 def eq_curves(coeffs: torch.Tensor, peak_db: torch.Tensor, bins: int) -> torch.Tensor:
     """Smooth random EQ curves in dB over ``bins`` rFFT bins, ``(N, bins)``: a cosine series in
     frequency with coefficients ``coeffs`` ``(N, K)``, centred to zero mean and scaled so that its
-    largest deviation is ``peak_db`` ``(N,)``."""
+    largest deviation is ``peak_db`` ``(N,)``. Over ``bins`` time steps the same curves are slow
+    random level envelopes."""
     f = torch.linspace(0.0, math.pi, bins, device=coeffs.device)
     k = torch.arange(1, coeffs.shape[1] + 1, device=coeffs.device, dtype=f.dtype)
     curve = coeffs.float() @ torch.cos(k.unsqueeze(1) * f)
@@ -103,15 +104,26 @@ class Bank:
             self._on[key] = (self.data.to(device), self.starts.to(device), self.lengths.to(device))
         return self._on[key]
 
-    def crops(self, index: torch.Tensor, offset: torch.Tensor, frames: int, device: torch.device) -> torch.Tensor:
+    def crops(self, index: torch.Tensor, offset: torch.Tensor, frames: int, device: torch.device,
+              speed: torch.Tensor | None = None) -> torch.Tensor:
         """Crops of ``frames`` samples starting at ``offset`` in entries ``index`` (any equal shapes),
-        looping entries shorter than the crop. Returns ``index.shape + (frames,)``."""
+        looping entries shorter than the crop. Returns ``index.shape + (frames,)``.
+
+        ``speed`` (broadcasting against ``index``) plays each entry faster (> 1) or slower (< 1), tempo and
+        pitch together, by linear interpolation between neighbouring samples."""
         data, starts, lengths = self.on(device)
         index, offset = index.to(device), offset.to(device)
         length = lengths[index].unsqueeze(-1)
-        t = torch.arange(frames, device=device)
-        pos = (offset.unsqueeze(-1) + t) % length
-        return data[starts[index].unsqueeze(-1) + pos]
+        start = starts[index].unsqueeze(-1)
+        if speed is None:
+            pos = (offset.unsqueeze(-1) + torch.arange(frames, device=device)) % length
+            return data[start + pos]
+        t = torch.arange(frames, device=device, dtype=torch.float64)
+        exact = offset.unsqueeze(-1) + t * speed.to(device, torch.float64).expand(index.shape).unsqueeze(-1)
+        below = exact.floor()
+        frac = (exact - below).to(data.dtype)
+        below = below.long()
+        return torch.lerp(data[start + below % length], data[start + (below + 1) % length], frac)
 
     def heads(self, index: torch.Tensor, frames: int, device: torch.device) -> torch.Tensor:
         """The first ``frames`` samples of entries ``index`` (zero-padded, no looping): ``(..., frames)``."""

@@ -61,22 +61,31 @@ class ColoredNoise(Corruption):
 class NoiseFile(Corruption):
     """Recorded noise from a folder (searched recursively, any format soundfile reads), loaded once,
     resampled to the signal's rate and kept in memory. Each sample gets a random crop of a random file
-    (looped if shorter than the signal; each channel its own crop), optionally mixed with a second
-    file (probability ``mix``, ``mix_db`` relative level), optionally coloured by a random smooth EQ
-    curve (``eq_db``: its largest deviation, drawn up to this many dB per sample, so a few recordings
-    stand for many microphones and rooms), then added at ``snr_db``."""
+    (looped if shorter than the signal; each channel its own crop), played at a random ``speed``
+    (tempo and pitch), optionally mixed with a second file (probability ``mix``, ``mix_db`` relative
+    level), optionally coloured by a random smooth EQ curve (``eq_db``: its largest deviation, drawn up
+    to this many dB per sample, so a few recordings stand for many microphones and rooms), optionally
+    given a slow random level envelope (``level_db``, the same kind of curve over time: steady noise
+    becomes noise that comes and goes), then added at ``snr_db`` (over the whole crop)."""
 
     params = (Param("dir", None, "folder of noise recordings", "path"), _snr(),
               Param("mix", 0.0, "probability of mixing in a second noise file", "float", 0.0, 1.0),
               Param("mix_db", [-6.0, 0.0], "level of the second noise relative to the first, dB",
                     "range", -60.0, 60.0),
               Param("eq_db", 0.0, "random spectral shaping of the noise: largest EQ deviation in dB (0: off)",
+                    "float", 0.0, 40.0),
+              Param("speed", [1.0, 1.0], "playback speed of the recordings, per sample (tempo and pitch)",
+                    "range", 0.25, 4.0),
+              Param("level_db", 0.0, "slow random level changes over the crop: largest deviation in dB (0: off)",
                     "float", 0.0, 40.0))
     supports = WAVEFORM
     needs_sample_rate = True
 
     def check(self) -> None:
         need_dir(self)
+
+    def _varies_speed(self) -> bool:
+        return self.speed != [1.0, 1.0] and self.speed != 1.0
 
     def draw_params(self, x, generator, sample_rate) -> Params:
         x3 = as_nct(self, x)
@@ -92,21 +101,31 @@ class NoiseFile(Corruption):
         if self.eq_db > 0:
             params["eq_coeffs"] = self.rand((n, EQ_TERMS), generator, x) * 2 - 1
             params["eq_peak_db"] = self.rand(n, generator, x) * self.eq_db
+        if self._varies_speed():  # drawn only when used, so older specs draw exactly what they drew before
+            params["speed"] = self.uniform("speed", n, generator, x)
+        if self.level_db > 0:
+            params["level_coeffs"] = self.rand((n, EQ_TERMS), generator, x) * 2 - 1
+            params["level_peak_db"] = self.rand(n, generator, x) * self.level_db
         return params
 
     def apply_params(self, x, params, sample_rate):
         x3 = as_nct(self, x)
         n, c, t = x3.shape
         b = bank(self, self.dir, sample_rate)
-        noise = normalize_power(b.crops(params["file"].view(n, 1).expand(n, c), params["offset"], t, x.device), 2)
+        speed = params["speed"].view(n, 1) if "speed" in params else None
+        noise = normalize_power(b.crops(params["file"].view(n, 1).expand(n, c), params["offset"], t, x.device,
+                                        speed), 2)
         if bool(params["mixed"].any()):
             other = normalize_power(b.crops(params["file2"].view(n, 1).expand(n, c), params["offset2"], t,
-                                            x.device), 2)
+                                            x.device, speed), 2)
             level = torch.where(params["mixed"].to(x.device), 10.0 ** (params["mix_db"].to(x.device) / 20.0),
                                 torch.zeros((), device=x.device))
             noise = noise + per_sample(level, other) * other
         if "eq_coeffs" in params:
             noise = apply_eq(noise, eq_curves(params["eq_coeffs"], params["eq_peak_db"], t // 2 + 1))
+        if "level_coeffs" in params:
+            envelope = eq_curves(params["level_coeffs"], params["level_peak_db"], t).to(x.device)
+            noise = noise * (10.0 ** (envelope / 20.0)).unsqueeze(1).to(noise.dtype)
         return add_at_snr(x3, noise, params["snr_db"]).view_as(x)
 
 
