@@ -61,7 +61,7 @@ class ColoredNoise(Corruption):
 class NoiseFile(Corruption):
     """Recorded noise from a folder (searched recursively, any format soundfile reads), loaded once,
     resampled to the signal's rate and kept in memory. Each sample gets a random crop of a random file
-    (looped if shorter than the signal; each channel its own crop), played at a random ``speed``
+    (looped if shorter than the signal; each channel its own crop), optionally played at a random ``speed``
     (tempo and pitch), optionally mixed with a second file (probability ``mix``, ``mix_db`` relative
     level), optionally coloured by a random smooth EQ curve (``eq_db``: its largest deviation, drawn up
     to this many dB per sample, so a few recordings stand for many microphones and rooms), optionally
