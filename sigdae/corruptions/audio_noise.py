@@ -84,9 +84,6 @@ class NoiseFile(Corruption):
     def check(self) -> None:
         need_dir(self)
 
-    def _varies_speed(self) -> bool:
-        return self.speed != [1.0, 1.0] and self.speed != 1.0
-
     def draw_params(self, x, generator, sample_rate) -> Params:
         x3 = as_nct(self, x)
         n, c = x3.shape[:2]
@@ -101,7 +98,7 @@ class NoiseFile(Corruption):
         if self.eq_db > 0:
             params["eq_coeffs"] = self.rand((n, EQ_TERMS), generator, x) * 2 - 1
             params["eq_peak_db"] = self.rand(n, generator, x) * self.eq_db
-        if self._varies_speed():  # drawn only when used, so older specs draw exactly what they drew before
+        if self.speed not in (1.0, [1.0, 1.0]):  # drawn only when used: older specs draw what they drew before
             params["speed"] = self.uniform("speed", n, generator, x)
         if self.level_db > 0:
             params["level_coeffs"] = self.rand((n, EQ_TERMS), generator, x) * 2 - 1
