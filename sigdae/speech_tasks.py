@@ -17,7 +17,8 @@ from sigdae.tasks import TaskData, TaskError, fixed_noisy, register_task
 
 
 def auto_corruption(data: dict[str, Any]) -> str:
-    """A broad noise mixture: real recordings, babble and coloured noise, with some reverb and hum."""
+    """A broad noise mixture: real recordings, babble, coloured noise and, when ``data.rumble`` / ``data.tones``
+    give them a weight, low-frequency rumble and steady tones; with some reverb and hum."""
     from sigdae.corruptions.spec import format_value
 
     snr = format_value(data.get("snr_db", [-5.0, 20.0]))
@@ -35,6 +36,13 @@ def auto_corruption(data: dict[str, Any]) -> str:
     for color in ("white", "pink", "brown"):
         options.append(f"colored_noise(color={color}, snr_db={snr})")
         weights.append(0.5)
+    for kind in ("rumble", "tones"):  # synthetic low-frequency and tonal noise: their weights among the noises
+        weight = data.get(kind, 0.0)
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+            raise TaskError(f"data.{kind}={weight!r} must be a weight >= 0 (0: off)")
+        if weight:
+            options.append(f"{kind}(snr_db={snr})")
+            weights.append(float(weight))
     noise = f"oneof({', '.join(options)}, weights={format_value(weights)})"
     rir = data.get("rir_dir")
     reverb = f"reverb(dir={format_value(rir)}, p=0.15)" if rir else "reverb(p=0.15, rt60=[0.2, 0.6])"

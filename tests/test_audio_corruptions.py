@@ -64,7 +64,7 @@ def run(c, x, seed=0):
     return c.apply(x, params, SR), params
 
 
-@pytest.mark.parametrize("name", ["colored_noise", "hum", "reverb", "clipping", "bandlimit", "dropout", "gain"])
+@pytest.mark.parametrize("name", ["colored_noise", "rumble", "tones", "hum", "reverb", "clipping", "bandlimit", "dropout", "gain"])
 def test_builtins_keep_the_contract(name):
     check_corruption(corruptions.get(name), kinds=("waveform",))
 
@@ -99,6 +99,72 @@ def test_colored_noise_spectra_slope():
 
     assert low_high_ratio("brown") > low_high_ratio("pink") > 10 * low_high_ratio("white")
     assert 0.5 < low_high_ratio("white") < 2 and low_high_ratio("blue") < 0.1
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 8000), (3, 8000)])
+def test_rumble_realises_the_snr(shape):
+    x = speechlike().reshape(shape) if len(shape) == 3 else speechlike(channels=1)[:, 0]
+    y, params = run(corruptions.get("rumble")(snr_db=[-5, 25]), x)
+    assert y.shape == x.shape
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+    assert ((params["cutoff_hz"] >= 30) & (params["cutoff_hz"] <= 300)).all()
+
+
+@pytest.mark.parametrize("slope", [12.0, 24.0])
+def test_rumble_is_low_passed_at_its_corner(slope):
+    x = torch.full((8, 1, 32000), 0.1)
+    c = corruptions.get("rumble")(snr_db=0, cutoff_hz=100, slope_db=slope, level_db=0)
+    noise = run(c, x)[0] - x
+    p = torch.fft.rfft(noise.double(), dim=-1).abs().pow(2).mean((0, 1))
+    f = torch.fft.rfftfreq(noise.shape[-1], 1 / SR, dtype=torch.float64)
+
+    def band_db(lo, hi):
+        return float(10 * torch.log10(p[(f >= lo) & (f < hi)].mean()))
+
+    assert abs(band_db(10, 40) - band_db(40, 70)) < 1.5  # flat below the corner
+    assert band_db(1000, 1100) - band_db(2000, 2200) == pytest.approx(slope, abs=1.5)  # roll-off per octave
+    assert p[f < 200].sum() > 0.95 * p.sum()
+    assert float(p[0]) < 1e-6 * float(p.max())  # no DC offset
+
+
+def test_rumble_level_comes_and_goes():
+    x = torch.full((4, 1, 32000), 0.1)
+    steady = run(corruptions.get("rumble")(snr_db=0, level_db=0), x)[0] - x
+    gusts, params = run(corruptions.get("rumble")(snr_db=0, level_db=20), x)
+    gusts = gusts - x
+
+    def spread_db(noise):  # level range of 0.25 s blocks, per sample
+        block_db = 10 * torch.log10(noise.reshape(4, -1, 4000).pow(2).mean(-1))
+        return block_db.amax(1) - block_db.amin(1)
+
+    assert (spread_db(gusts) > spread_db(steady)).all()
+    assert (spread_db(steady) < 6).all() and (params["level_peak_db"] <= 20).all()
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 8000), (3, 8000)])
+def test_tones_realise_the_snr(shape):
+    x = speechlike().reshape(shape) if len(shape) == 3 else speechlike(channels=1)[:, 0]
+    y, params = run(corruptions.get("tones")(snr_db=[-5, 25]), x)
+    assert y.shape == x.shape
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+
+
+def test_tones_sit_at_their_drawn_frequencies_and_harmonics():
+    x = torch.full((6, 1, SR), 0.1)  # 1 s: 1 Hz rFFT bins
+    c = corruptions.get("tones")(snr_db=0, count=3, harmonics=3, freq_hz=[100, 3000])
+    y, params = run(c, x)
+    window = torch.hann_window(SR, dtype=torch.float64)  # against leakage from off-bin frequencies
+    p = torch.fft.rfft((y - x)[:, 0].double() * window, dim=-1).abs().pow(2)
+    for i in range(6):
+        expected = set()
+        for j in range(int(params["tones"][i])):
+            for k in range(1, int(params["partials"][i, j]) + 1):
+                if params["freq_hz"][i, j] * k < SR / 2:
+                    expected.add(int(round(float(params["freq_hz"][i, j]) * k)))
+        peaks = (p[i] > 1e-4 * p[i].max()).nonzero().flatten().tolist()
+        assert {b for b in peaks if all(abs(b - e) > 4 for e in expected)} == set()  # nothing else
+        assert all(any(abs(b - e) <= 1 for b in peaks) for e in expected)  # every partial is there
+    assert (params["tones"] >= 1).all() and (params["tones"] <= 3).all()
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"mix": 1.0, "mix_db": [-3, 3]}])
@@ -364,7 +430,7 @@ def test_bad_configuration_and_input_raise_readable_errors(folders, tmp_path):
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float64])
-@pytest.mark.parametrize("spec", ["colored_noise", "hum", "reverb", "clipping", "bandlimit", "dropout", "gain"])
+@pytest.mark.parametrize("spec", ["colored_noise", "rumble", "tones", "hum", "reverb", "clipping", "bandlimit", "dropout", "gain"])
 def test_other_float_dtypes_are_kept(spec, dtype):
     x = speechlike(n=2, frames=4000).to(dtype)
     y, _ = run(parse(spec), x)

@@ -69,8 +69,22 @@ def test_bad_augmentation_settings_are_a_clear_error(tmp_path, capsys):
     for setting, words in (("data.speed=[1.2, 0.9]", "data.speed"), ("data.eq_db=-3", "data.eq_db"),
                            ("data.noise_speed=[0.1, 1.0]", "noise_file: speed"),
                            ("data.noise_level_db=-2", "noise_file: level_db"),
-                           ('data.noise_eq_db="abc"', "noise_file: eq_db")):
+                           ('data.noise_eq_db="abc"', "noise_file: eq_db"), ("data.rumble=-1", "data.rumble"),
+                           ("data.tones=true", "data.tones")):
         code = main(["train", "--recipe", "speech-spec", "--clean-dir", str(d["clean"]), "--noise-dir",
                      str(d["noise"]), "--run-dir", str(tmp_path / "r"), "--quiet", "--device", "cpu", "--set", setting])
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 2 and len(err) == 1 and words in err[0]
+
+
+def test_auto_chain_adds_rumble_and_tones_only_when_asked(tmp_path):
+    from sigdae.corruptions.spec import parse
+    from sigdae.speech_tasks import auto_corruption
+
+    data = {"noise_dirs": [str(tmp_path)], "snr_db": [-5.0, 20.0]}
+    assert "rumble(" not in auto_corruption(data) and "rumble(" not in auto_corruption({**data, "rumble": 0})
+    assert "tones(" not in auto_corruption(data)
+    spec = auto_corruption({**data, "rumble": 0.5, "tones": 0.25})
+    assert "rumble(snr_db=[-5.0, 20.0])" in spec and "tones(snr_db=[-5.0, 20.0])" in spec
+    noise = parse(spec).steps[1]
+    assert [c.name for c in noise.choices[-2:]] == ["rumble", "tones"] and noise.weights[-2:] == [0.5, 0.25]

@@ -1,4 +1,5 @@
-"""Additive audio noise at a per-sample SNR: generated colored noise, recorded noise, babble and mains hum.
+"""Additive audio noise at a per-sample SNR: generated colored noise, low-frequency rumble and steady tones,
+recorded noise, babble and mains hum.
 
 The SNR is measured against the clean signal's power per sample (mean square over all channels and
 time), so ``10*log10(power(x) / power(y - x))`` equals the drawn ``snr_db``.
@@ -55,6 +56,92 @@ class ColoredNoise(Corruption):
         x3 = as_nct(self, x)
         noise = shape_spectrum(params["white"].to(x.device, torch.float32), COLORS[self.color])  # float32 FFT
         return add_at_snr(x3, noise, params["snr_db"]).view_as(x)
+
+
+@CORRUPTIONS.register("rumble")
+class Rumble(Corruption):
+    """Low-frequency noise, the kind wind, traffic, engines, air conditioning and handling put under speech:
+    Gaussian noise low-passed at a corner frequency drawn log-uniformly from ``cutoff_hz`` (a Butterworth-like
+    roll-off of ``slope_db`` per octave above it), with a slow random level envelope (gusts, up to
+    ``level_db``), added at ``snr_db``; independent noise in every channel."""
+
+    params = (Param("cutoff_hz", [30.0, 300.0], "corner frequency of the low-pass, Hz (log-uniform per sample)",
+                    "range", 1.0, 20000.0),
+              Param("slope_db", [12.0, 36.0], "roll-off above the corner, dB per octave (per sample)",
+                    "range", 6.0, 96.0),
+              Param("level_db", 10.0, "slow random level changes: largest deviation in dB (0: steady)",
+                    "float", 0.0, 40.0),
+              _snr((-5.0, 20.0)))
+    supports = WAVEFORM
+    needs_sample_rate = True
+
+    def draw_params(self, x, generator, sample_rate) -> Params:
+        x3 = as_nct(self, x)
+        n = x3.shape[0]
+        lo, hi = self.cutoff_hz if isinstance(self.cutoff_hz, list) else (self.cutoff_hz,) * 2
+        return {"snr_db": self.uniform("snr_db", n, generator, x),
+                "cutoff_hz": lo * (hi / lo) ** self.rand(n, generator, x),
+                "slope_db": self.uniform("slope_db", n, generator, x),
+                "level_coeffs": self.rand((n, EQ_TERMS), generator, x) * 2 - 1,
+                "level_peak_db": self.rand(n, generator, x) * self.level_db,
+                "white": self.randn(x3.shape, generator, x)}
+
+    def apply_params(self, x, params, sample_rate):
+        x3 = as_nct(self, x)
+        t = x3.shape[-1]
+        spec = torch.fft.rfft(params["white"].to(x.device, torch.float32), dim=-1)
+        f = torch.fft.rfftfreq(t, 1.0 / sample_rate, device=x.device, dtype=torch.float64)
+        order = params["slope_db"].to(x.device, torch.float64) / (20 * math.log10(2))
+        ratio = f / params["cutoff_hz"].to(x.device, torch.float64).unsqueeze(1)  # (N, F)
+        amp = (1 + ratio.pow(2 * order.unsqueeze(1))).rsqrt()
+        amp[:, 0] = 0.0  # no DC offset
+        noise = torch.fft.irfft(spec * amp.unsqueeze(1).float(), n=t, dim=-1)
+        envelope = eq_curves(params["level_coeffs"], params["level_peak_db"], t).to(x.device)
+        noise = noise * (10.0 ** (envelope / 20.0)).unsqueeze(1)
+        return add_at_snr(x3, noise, params["snr_db"]).view_as(x)
+
+
+@CORRUPTIONS.register("tones")
+class Tones(Corruption):
+    """Steady tonal noise (whining motors and fans, electrical whine, feedback, test tones): up to ``count``
+    tones per sample at frequencies drawn log-uniformly from ``freq_hz``, each with up to ``harmonics``
+    partials (1/k amplitudes, jittered, random phases; partials above Nyquist are left out), added at
+    ``snr_db``. The same tones in every channel."""
+
+    params = (Param("freq_hz", [50.0, 4000.0], "fundamental frequencies, Hz (log-uniform per tone)",
+                    "range", 1.0, 48000.0),
+              Param("count", 3, "largest number of tones per sample (drawn from 1 to count)", "int", 1, 32),
+              Param("harmonics", 4, "largest number of partials per tone (drawn from 1 to harmonics)", "int", 1, 64),
+              _snr((-5.0, 20.0)))
+    supports = WAVEFORM
+    needs_sample_rate = True
+
+    def draw_params(self, x, generator, sample_rate) -> Params:
+        as_nct(self, x)
+        n, k, h = x.shape[0], self.count, self.harmonics
+        lo, hi = self.freq_hz if isinstance(self.freq_hz, list) else (self.freq_hz,) * 2
+        return {"snr_db": self.uniform("snr_db", n, generator, x),
+                "freq_hz": lo * (hi / lo) ** self.rand((n, k), generator, x),
+                "tones": 1 + self.randint(k, n, generator, x),
+                "partials": 1 + self.randint(h, (n, k), generator, x),
+                "amp": 0.25 + 0.75 * self.rand((n, k, h), generator, x),
+                "phase": 2 * math.pi * self.rand((n, k, h), generator, x)}
+
+    def apply_params(self, x, params, sample_rate):
+        x3 = as_nct(self, x)
+        n, t = x3.shape[0], x3.shape[-1]
+        dev = x.device
+        k = torch.arange(1, self.harmonics + 1, device=dev, dtype=torch.float64)
+        freq = params["freq_hz"].to(dev, torch.float64).unsqueeze(-1) * k  # (N, tones, partials)
+        active = ((torch.arange(self.count, device=dev) < params["tones"].to(dev).unsqueeze(1)).unsqueeze(-1)
+                  & (k <= params["partials"].to(dev).unsqueeze(-1)) & (freq < sample_rate / 2))
+        amp = (params["amp"].to(dev, torch.float64) * active / k).reshape(n, -1, 1)
+        # phase in cycles, reduced modulo 1 in float64 so long signals keep exact frequencies
+        cycles = torch.remainder(freq.reshape(n, -1, 1) * torch.arange(t, device=dev, dtype=torch.float64)
+                                 / sample_rate, 1.0)
+        phase = params["phase"].to(dev, torch.float64).reshape(n, -1, 1)
+        wave = (amp * torch.sin(2 * math.pi * cycles + phase)).sum(1, keepdim=True)
+        return add_at_snr(x3, wave.to(x.dtype), params["snr_db"]).view_as(x)
 
 
 @CORRUPTIONS.register("noise_file")
