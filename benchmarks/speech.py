@@ -8,7 +8,7 @@
    0, 5, 10 and 15 dB, RMS -25 dBFS, 0.5 s noise-only lead-in, 16-bit 16 kHz.
 2. Runs the speech_eval harness on that set and on the VoiceBank-DEMAND dev pairs, with every peer and
    each sigdae model (``sigdae denoise --model M {in_dir} {out_dir}``, one thread, one core), and prints
-   PESQ-WB, STOI, SI-SDR, their gains and the real-time factor.
+   PESQ-WB, STOI, SI-SDR, their gains and the real-time factor; then the held-out PESQ-WB per input SNR.
 3. Measures the peak memory (max RSS) of ``sigdae denoise`` on 10-second, 10-minute and 1-hour inputs.
 """
 
@@ -142,6 +142,23 @@ def formats(model: str, heldout: Path, out: Path) -> list[dict]:
     return rows
 
 
+def by_snr(harness_set: Path) -> str:
+    """PESQ-WB of every system on the held-out set, per input SNR (the file names carry it), as Markdown."""
+    scores = {d.name: json.loads((d / "_scores.json").read_text())
+              for d in sorted(harness_set.iterdir()) if (d / "_scores.json").is_file()}
+    snrs = sorted({int(name.rsplit("__snr", 1)[1]) for name in scores.get("noisy", {})})
+    if not snrs:
+        return ""
+    rows = []
+    for system, files in scores.items():
+        per = [[f["res"]["pesq_wb"] for name, f in files.items() if name.endswith(f"__snr{snr}")] for snr in snrs]
+        rows.append((system, [sum(v) / len(v) if v else float("nan") for v in per]))
+    rows.sort(key=lambda r: (r[0] != "noisy", -sum(r[1])))
+    lines = ["| system | " + " | ".join(f"{snr} dB" for snr in snrs) + " |", "|---|" + "---:|" * len(snrs)]
+    lines += [f"| {system} | " + " | ".join(f"{v:.2f}" for v in values) + " |" for system, values in rows]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="speech data root (clean/, noise/, dev_pairs/)")
@@ -165,6 +182,9 @@ def main() -> None:
             ap.error("--harness-python (the harness venv's python, from its setup.sh) is needed to run the peers")
         run_harness(Path(args.harness), args.harness_python, sets, models, out, args.reuse)
         print((out / "harness" / "results.md").read_text())
+        table = by_snr(out / "harness" / "heldout")
+        (out / "by_snr.md").write_text(table)
+        print("### heldout PESQ-WB by input SNR\n\n" + table)
     first = args.memory_model or next(iter(models.values()))
     (out / "formats.json").write_text(json.dumps(formats(first, heldout, out), indent=1))
     if not args.skip_memory:

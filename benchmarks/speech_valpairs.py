@@ -28,6 +28,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--noise-eq-db", type=float, help="random EQ on the noise recordings (default: the recipe's)")
+    parser.add_argument("--corruption", help="a corruption spec in place of the recipe's noise chain "
+                                             "(e.g. 'oneof(rumble, tones)')")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -39,6 +41,8 @@ def main() -> None:
                           val_segments=args.segments, val_seconds=args.seconds)
     if args.noise_eq_db is not None:
         config["data"]["noise_eq_db"] = args.noise_eq_db
+    if args.corruption:
+        config["corruption"]["spec"] = args.corruption
     config.update(seed=args.seed, device="cpu")
     task = Trainer(config).task
     rate = task.sample_rate
