@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from sigdae import checkpoint
-from sigdae.models.base import fuse_batchnorm
+from sigdae.models.base import fuse_batchnorm, relu_in_place
 
 
 @dataclass
@@ -58,7 +58,7 @@ def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "bes
     module = checkpoint.build_model(payload).eval()
     parameters = sum(p.numel() for p in module.parameters())
     # channels_last: 15-20 % faster 2-D convolutions on oneDNN and cuDNN (1-D weights are left as they are)
-    module = fuse_batchnorm(module).to(dev, memory_format=torch.channels_last)
+    module = relu_in_place(fuse_batchnorm(module)).to(dev, memory_format=torch.channels_last)
     return LoadedModel(module=module, name=payload["model"]["name"], signal=payload.get("signal", "image"),
                        task=payload.get("task", ""), sample_rate=payload.get("sample_rate"),
                        corruption=payload.get("corruption", ""), path=payload["path"], device=dev,

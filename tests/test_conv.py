@@ -313,24 +313,32 @@ def test_causal_wave_unet_built_on_conv_is_causal():
         assert torch.count_nonzero(grad[0, 0, t + 1:]) == 0, f"output {t} depends on the future"
 
 
-@pytest.mark.parametrize("name", ["conv", "spectral_mask", "wave_unet"])
-def test_fused_batchnorm_keeps_the_output(name):
+@pytest.mark.parametrize("name", ["conv", "spectral_mask", "wave_unet", "dense"])
+def test_inference_rewrites_keep_the_output(name):
+    """Folded batch norms and in-place ReLUs (what load_model does) change neither the output nor the input."""
     import copy
 
     from sigdae.models import build_model
-    from sigdae.models.base import fuse_batchnorm
+    from sigdae.models.base import fuse_batchnorm, relu_in_place
 
     torch.manual_seed(0)
-    model = build_model(name)
-    x = torch.rand(3, 1, 28, 28) if name == "conv" else torch.randn(3, 1, 4000) * 0.1
+    model = build_model(name, **{"spectral_mask": {"context": 2}, "wave_unet": {"act": "relu"}}.get(name, {}))
+    x = torch.rand(3, 1, 28, 28) if name in ("conv", "dense") else torch.randn(3, 1, 4000) * 0.1
     model.train()
     with torch.no_grad():
         model(x)  # non-trivial running statistics
     model.eval()
     fused = fuse_batchnorm(copy.deepcopy(model))
     assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)) for m in fused.modules())
+    in_place = relu_in_place(copy.deepcopy(fused))
+    relus = [m for m in in_place.modules() if isinstance(m, torch.nn.ReLU)]
+    assert relus and all(m.inplace for m in relus)  # every ReLU here follows a conv or linear layer
+    given = x.clone()
     with torch.no_grad():
-        assert torch.allclose(model(x), fused(x), atol=1e-5)
+        expected = model(x)
+        assert torch.allclose(expected, fused(x), atol=1e-5)
+        assert torch.equal(in_place(x), fused(x))
+    assert torch.equal(x, given)
 
 
 def test_attention_bottleneck_sees_the_whole_input():
