@@ -12,9 +12,11 @@ MNIST_NOISE = "noise_factor(factor=0.5)"
 
 # What the speech recipes share: 2 s segments of clean speech at random loudness, speed (0.9-1.1x) and EQ
 # (up to 6 dB), noise mixed on the fly ("auto" corruption) at -5..20 dB SNR with recorded noise under a random
-# EQ of up to 10 dB, an epoch of 4000 segments, 48 fixed validation segments.
+# EQ of up to 10 dB, plus synthetic low-frequency rumble and steady tones, an epoch of 4000 segments, 48 fixed
+# validation segments.
 SPEECH_DATA = {"sample_rate": 16000, "segment_seconds": 2.0, "segments_per_epoch": 4000, "val_segments": 48,
-               "snr_db": [-5.0, 20.0], "speed": [0.9, 1.1], "eq_db": 6.0, "noise_eq_db": 10.0}
+               "snr_db": [-5.0, 20.0], "speed": [0.9, 1.1], "eq_db": 6.0, "noise_eq_db": 10.0,
+               "rumble": 0.5, "tones": 0.5}
 SPEECH_TRAIN = {"epochs": 100, "batch_size": 16, "lr": 2e-3, "warmup": 0.02, "schedule": "cosine", "grad_clip": 5.0}
 
 RECIPES: dict[str, dict[str, Any]] = {
