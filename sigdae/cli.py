@@ -212,12 +212,20 @@ def cmd_corruptions(args: argparse.Namespace) -> int:
 
     console = Console()
     if args.action in (None, "list"):
-        table = Table(title="corruptions")
-        for col in ("name", "supports", "summary", "origin"):
-            table.add_column(col)
+        table = Table(title="corruptions (`sigdae corruptions show NAME` for the whole story)")
+        rows = []
         for name in CORRUPTIONS.list():
             info = CORRUPTIONS.describe(name)
-            table.add_row(name, ", ".join(info["supports"]), info["summary"], info["origin"])
+            origin = "built-in" if info["origin"].startswith("sigdae.") else info["origin"]
+            rows.append((name, ", ".join(info["supports"]), info["headline"], origin))
+        # one line per corruption at any terminal width: only the summary and a plugin's origin get cut short
+        widths = [max(len(row[col]) for row in rows) for col in range(4)]
+        widths[3] = min(widths[3], 30)
+        widths[2] = max(16, min(widths[2], console.width - 13 - widths[0] - widths[1] - widths[3]))
+        for title, width in zip(("name", "supports", "summary", "origin"), widths):
+            table.add_column(title, no_wrap=True, overflow="ellipsis", max_width=width)
+        for row in rows:
+            table.add_row(*row)
         console.print(table)
         for failure in CORRUPTIONS.failures.values():  # one plain line each, never wrapped
             print(f"warning: {failure}", file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import importlib.metadata
 import inspect
+import re
 from typing import Any, Callable, Iterator
 
 
@@ -92,6 +93,7 @@ class Registry:
         doc = inspect.getdoc(obj) or ""
         info: dict[str, Any] = {"name": name, "kind": self.kind, "origin": self._origins[name],
                                 "summary": doc.split("\n\n")[0].replace("\n", " ")}
+        info["headline"] = re.split(r"(?<=[.;])\s", info["summary"].replace("``", ""))[0].rstrip(".;")
         describe = getattr(obj, "describe", None)
         if callable(describe):
             info.update(describe())

@@ -150,8 +150,11 @@ def test_corruptions_list(capsys):
 
     builtins = {"gaussian", "salt_pepper", "masking", "noise_factor", "speckle", "poisson", "reverb", "clipping"}
     assert builtins <= set(names())
-    for name in names():
-        assert f"│ {name} " in out, name
+    rows = [line for line in out.splitlines() if line.startswith("│ ")]
+    assert len(rows) == len(names()), "one line per corruption"
+    for name, row in zip(names(), rows):
+        assert row.startswith(f"│ {name} ") and len(row) <= 80, row
+    assert "│ built-in │" in rows[0]
     assert "warning" not in out
     code2, out2, _ = run(capsys, "corruptions")
     assert code2 == 0 and out2 == out

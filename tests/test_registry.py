@@ -21,7 +21,8 @@ def test_register_list_get_describe():
 
     @reg.register("alpha")
     class Alpha:
-        """Alpha widget.
+        """Alpha widget: ``size`` cm across. Made of
+        wood; painted.
 
         Longer text."""
 
@@ -32,7 +33,8 @@ def test_register_list_get_describe():
     assert reg.list() == ["alpha", "beta"]
     assert reg.list("a*") == ["alpha"]
     assert reg.get("alpha") is Alpha and Alpha.name == "alpha"
-    assert reg.describe("alpha")["summary"] == "Alpha widget."
+    assert reg.describe("alpha")["summary"] == "Alpha widget: ``size`` cm across. Made of wood; painted."
+    assert reg.describe("alpha")["headline"] == "Alpha widget: size cm across"  # first sentence, plain text
     assert "alpha" in reg
     with pytest.raises(RegistryError, match="unknown widgets 'gamma' \\(known: alpha, beta\\)"):
         reg.get("gamma")
