@@ -30,9 +30,13 @@ def main() -> None:
     parser.add_argument("--noise-eq-db", type=float, help="random EQ on the noise recordings (default: the recipe's)")
     parser.add_argument("--corruption", help="a corruption spec in place of the recipe's noise chain "
                                              "(e.g. 'oneof(rumble, tones)')")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override the recipe, as `sigdae train --set` does (e.g. data.rumble=0)")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
+    from sigdae.cli import parse_value
+    from sigdae.config import set_dotted
     from sigdae.recipes import recipe
     from sigdae.train import Trainer
 
@@ -43,6 +47,11 @@ def main() -> None:
         config["data"]["noise_eq_db"] = args.noise_eq_db
     if args.corruption:
         config["corruption"]["spec"] = args.corruption
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--set takes KEY=VALUE, got {item!r}")
+        set_dotted(config, key.strip(), parse_value(value.strip()))
     config.update(seed=args.seed, device="cpu")
     task = Trainer(config).task
     rate = task.sample_rate

@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---- commands ---------------------------------------------------------------------------------
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: TOML where it parses (numbers, lists, booleans, quoted strings), else the text."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -152,7 +153,7 @@ def train_config(args: argparse.Namespace) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"sigdae train: --set takes KEY=VALUE, got {item!r}")
-        set_dotted(config, key.strip(), _parse_value(value.strip()))
+        set_dotted(config, key.strip(), parse_value(value.strip()))
     return config
 
 
