@@ -35,8 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    from sigdae.cli import parse_value
-    from sigdae.config import set_dotted
+    from sigdae.config import ConfigError, apply_override
     from sigdae.recipes import recipe
     from sigdae.train import Trainer
 
@@ -48,10 +47,10 @@ def main() -> None:
     if args.corruption:
         config["corruption"]["spec"] = args.corruption
     for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--set takes KEY=VALUE, got {item!r}")
-        set_dotted(config, key.strip(), parse_value(value.strip()))
+        try:
+            apply_override(config, item)
+        except ConfigError as exc:
+            parser.error(str(exc))
     config.update(seed=args.seed, device="cpu")
     task = Trainer(config).task
     rate = task.sample_rate

@@ -9,7 +9,6 @@ import argparse
 import json
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -115,16 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---- commands ---------------------------------------------------------------------------------
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: TOML where it parses (numbers, lists, booleans, quoted strings), else the text."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
 def train_config(args: argparse.Namespace) -> dict[str, Any]:
-    from sigdae.config import deep_merge, load_toml, set_dotted
+    from sigdae.config import ConfigError, apply_override, deep_merge, load_toml, set_dotted
     from sigdae.recipes import recipe
 
     if args.resume:
@@ -150,10 +141,10 @@ def train_config(args: argparse.Namespace) -> dict[str, Any]:
         if value is not None:
             set_dotted(config, key, value)
     for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"sigdae train: --set takes KEY=VALUE, got {item!r}")
-        set_dotted(config, key.strip(), parse_value(value.strip()))
+        try:
+            apply_override(config, item)
+        except ConfigError as exc:
+            raise UsageError(f"sigdae train: {exc}") from None
     return config
 
 

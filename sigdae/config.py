@@ -127,3 +127,16 @@ def set_dotted(config: dict[str, Any], dotted: str, value: Any) -> None:
         if not isinstance(node, dict):
             raise ConfigError(f"cannot set {dotted}: {key} is not a table")
     node[leaf] = value
+
+
+def apply_override(config: dict[str, Any], item: str) -> None:
+    """A ``--set KEY=VALUE`` item: the value is TOML where it parses (numbers, lists, booleans, quoted
+    strings), otherwise the plain text."""
+    key, sep, text = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set takes KEY=VALUE, got {item!r}")
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    set_dotted(config, key.strip(), value)
