@@ -213,7 +213,8 @@ def cmd_corruptions(args: argparse.Namespace) -> int:
         # one line per corruption at any terminal width: only the summary and a plugin's origin get cut short
         widths = [max(len(row[col]) for row in rows) for col in range(4)]
         widths[3] = min(widths[3], 30)
-        widths[2] = max(16, min(widths[2], console.width - 13 - widths[0] - widths[1] - widths[3]))
+        frame = 5 + 4 * 2  # the table's five vertical rules and two spaces of padding in each of four columns
+        widths[2] = max(16, min(widths[2], console.width - frame - widths[0] - widths[1] - widths[3]))
         for title, width in zip(("name", "supports", "summary", "origin"), widths):
             table.add_column(title, no_wrap=True, overflow="ellipsis", max_width=width)
         for row in rows:
