@@ -6,8 +6,8 @@ where ``pred`` is the model output in signal space and ``logits`` (optional) its
 building a new instance: ``type(LOSSES.get("stft"))(fft_sizes=[256, 512], ...)`` or, in a spec,
 ``{"stft": {"weight": 0.5, "fft_sizes": [256, 512]}}``.
 
-Built-ins: ``mse``, ``l1``, ``bce``, ``psnr``, ``charbonnier``, ``si_sdr`` (here) and ``stft``,
-``spectral`` (in ``sigdae.spectral_losses``). ``build_loss("l1*1.0 + stft*0.5")`` gives a
+Built-ins: ``mse``, ``l1``, ``bce``, ``psnr``, ``charbonnier``, ``si_sdr`` (here), ``stft``,
+``spectral``, ``compressed`` (in ``sigdae.spectral_losses``) and ``perceptual`` (``sigdae.perceptual_loss``). ``build_loss("l1*1.0 + stft*0.5")`` gives a
 ``CombinedLoss`` that records the unweighted value of each part of its last call in ``last_parts``.
 """
 
@@ -165,7 +165,7 @@ class SISDRLoss(Loss):
 
 
 # the spectral losses register themselves too; imported here so ``import sigdae.losses`` has them all
-from sigdae import spectral_losses  # noqa: E402,F401
+from sigdae import perceptual_loss, spectral_losses  # noqa: E402,F401
 
 
 # ------------------------------------------------------------------------------------- combining

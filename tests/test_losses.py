@@ -19,7 +19,8 @@ def loss(name, **options):
 
 
 def test_all_losses_registered():
-    expected = {"mse", "l1", "bce", "psnr", "charbonnier", "stft", "spectral", "si_sdr", "compressed"}
+    expected = {"mse", "l1", "bce", "psnr", "charbonnier", "stft", "spectral", "si_sdr", "compressed",
+                "perceptual"}
     assert expected <= set(LOSSES.list())
 
 

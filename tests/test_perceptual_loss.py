@@ -1,0 +1,115 @@
+import math
+
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+from sigdae.losses import LOSSES, LossError, build_loss  # noqa: E402
+from sigdae.metrics import pesq_wb  # noqa: E402
+from sigdae.perceptual_loss import PerceptualLoss, bark_bands  # noqa: E402
+
+SR = 16000
+
+
+def speech_like(seconds=2.0, seed=0):
+    """Voiced syllables (harmonics of a gliding pitch) separated by pauses, as (1, T)."""
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(int(seconds * SR), dtype=torch.float64) / SR
+    f0 = 120 + 30 * torch.sin(2 * math.pi * 2 * t + seed)
+    phase = 2 * math.pi * torch.cumsum(f0, 0) / SR
+    voiced = sum(torch.sin(k * phase) / k for k in range(1, 25))
+    envelope = torch.sin(math.pi * 3 * t).clamp(min=0) ** 2
+    return (0.1 * envelope * voiced + 1e-4 * torch.randn(t.shape, generator=g, dtype=torch.float64)).float()[None]
+
+
+def noise(like, seed):
+    return torch.randn(like.shape, generator=torch.Generator().manual_seed(seed))
+
+
+def at_snr(clean, added, snr_db):
+    return clean + added * (clean.pow(2).mean() / added.pow(2).mean() / 10 ** (snr_db / 10)).sqrt()
+
+
+def ranks(values):
+    order = sorted(range(len(values)), key=values.__getitem__)
+    out = [0] * len(values)
+    for rank, index in enumerate(order):
+        out[index] = rank
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def test_registered_and_zero_for_identical_signals():
+    assert "perceptual" in LOSSES.list()
+    clean = speech_like()
+    assert float(LOSSES.get("perceptual")(clean, clean)) < 1e-3
+
+
+def test_ignores_overall_gain_like_pesq():
+    clean = speech_like()
+    loss = PerceptualLoss()
+    assert float(loss(0.3 * clean, clean)) < 1e-3
+    assert float(loss(at_snr(clean, noise(clean, 1), 10.0), clean)) > 0.1
+
+
+def test_grows_as_the_snr_falls():
+    clean = speech_like()
+    values = [float(PerceptualLoss()(at_snr(clean, noise(clean, 2), snr), clean)) for snr in (30, 20, 10, 0)]
+    assert values == sorted(values) and values[0] < values[-1] / 3
+
+
+def test_added_noise_costs_more_than_lost_energy_of_the_same_size():
+    """The asymmetry term: PESQ punishes energy a system adds more than energy it removes."""
+    clean = speech_like()
+    loss = PerceptualLoss(sym_weight=0.0, asym_weight=1.0)
+    spectrum = torch.fft.rfft(clean)
+    removed = torch.fft.irfft(spectrum * (torch.arange(spectrum.shape[-1]) < spectrum.shape[-1] // 4), clean.shape[-1])
+    added = at_snr(clean, noise(clean, 3), 10 * math.log10(clean.pow(2).sum() / (clean - removed).pow(2).sum()))
+    assert float(loss(added, clean)) > 2 * float(loss(removed, clean))
+
+
+def test_orders_degradations_as_the_real_pesq_does():
+    clean = speech_like(seconds=3.0, seed=4)
+    hiss = noise(clean, 5)
+    tone = torch.sin(2 * math.pi * 1000 * torch.arange(clean.shape[-1]) / SR)[None]
+    low_passed = torch.fft.irfft(torch.fft.rfft(clean) * (torch.fft.rfftfreq(clean.shape[-1], 1 / SR) < 2000),
+                                 clean.shape[-1])
+    degraded = [at_snr(clean, hiss, 25), at_snr(clean, hiss, 15), at_snr(clean, hiss, 5), at_snr(clean, hiss, -5),
+                at_snr(clean, tone, 10), at_snr(clean, tone, 0), low_passed, at_snr(low_passed, hiss, 10)]
+    pesq = [pesq_wb(d[0], clean[0], SR) for d in degraded]
+    loss = [float(PerceptualLoss()(d, clean)) for d in degraded]
+    a, b = ranks(pesq), ranks([-v for v in loss])
+    spearman = float(((a - a.mean()) * (b - b.mean())).sum() / ((a - a.mean()).norm() * (b - b.mean()).norm()))
+    assert spearman > 0.8, (pesq, loss)
+
+
+def test_gradients_finite_for_silence_and_zeros_and_batched_channels():
+    clean = torch.cat([speech_like(seed=s) for s in range(3)]).reshape(3, 1, -1)
+    clean[1] = 0.0
+    for pred in (torch.zeros_like(clean), clean + 0.01 * noise(clean, 6)):
+        pred = pred.clone().requires_grad_()
+        value = build_loss("perceptual*1.0 + si_sdr*0.1")(pred, clean)
+        value.backward()
+        assert torch.isfinite(value) and torch.isfinite(pred.grad).all()
+    assert pred.grad[0].abs().sum() > 0 and pred.grad[1].abs().sum() > 0
+
+
+def test_bark_bands_cover_each_bin_once_above_the_lowest_band():
+    weights, centres = bark_bands(SR, 512, 49)
+    assert weights.shape == (49, 257) and (weights.sum(dim=1) > 0).all()
+    coverage = weights.sum(dim=0)
+    assert torch.allclose(coverage[5:], torch.ones(257 - 5), atol=1e-5) and (coverage <= 1 + 1e-5).all()
+    assert (centres.diff() > 0).all() and 100 < float(centres[0]) < 200 and 7000 < float(centres[-1]) < 8000
+
+
+@pytest.mark.parametrize("options, message", [({"sample_rate": 4000}, "sample_rate"), ({"bands": 3}, "bands"),
+                                              ({"level": 0.0}, "level"), ({"sym_weight": -1.0}, "sym_weight")])
+def test_bad_options_are_one_line_errors(options, message):
+    with pytest.raises(LossError, match=message) as info:
+        PerceptualLoss(**options)
+    assert "\n" not in str(info.value)
+
+
+def test_too_short_signal_is_a_clear_error():
+    with pytest.raises(LossError, match="shorter than one 512-sample frame"):
+        PerceptualLoss()(torch.zeros(1, 300), torch.zeros(1, 300))
