@@ -145,7 +145,9 @@ class PerceptualLoss(Loss):
         if rows_p.shape[-1] < self.n_fft:
             raise LossError(f"perceptual: signals of {rows_p.shape[-1]} samples are shorter than one "
                             f"{self.n_fft}-sample frame")
-        sym, asym = self.disturbances(rows_p, rows_t)
+        # loudness powers span many decades: keep matmuls out of reduced-precision autocast
+        with torch.autocast(device_type=rows_p.device.type, enabled=False):
+            sym, asym = self.disturbances(rows_p, rows_t)
         return (self.sym_weight * sym + self.asym_weight * asym).mean()
 
 

@@ -113,3 +113,13 @@ def test_bad_options_are_one_line_errors(options, message):
 def test_too_short_signal_is_a_clear_error():
     with pytest.raises(LossError, match="shorter than one 512-sample frame"):
         PerceptualLoss()(torch.zeros(1, 300), torch.zeros(1, 300))
+
+
+def test_same_value_under_reduced_precision_autocast():
+    clean = speech_like()
+    noisy = at_snr(clean, noise(clean, 7), 45.0)  # small disturbances: bfloat16 band powers would shift them
+    loss = PerceptualLoss(sym_weight=0.0, asym_weight=1.0)
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        under_autocast = loss(noisy, clean)
+    assert under_autocast.dtype == torch.float32
+    assert float(under_autocast) == pytest.approx(float(loss(noisy, clean)), rel=1e-6)
