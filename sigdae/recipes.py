@@ -48,7 +48,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "model": {"name": "spectral_mask", "n_fft": 512, "hop": 256, "channels": [16, 32, 48, 64],
                   "stride": [[4, 1], [2, 2], [2, 2]], "blocks": 2, "norm": "batch", "context": 4},
         "corruption": {"spec": "auto"},
-        "loss": {"spec": "stft*0.3 + compressed*30 + si_sdr*0.05"},
+        "loss": {"spec": "stft*0.3 + compressed*30 + si_sdr*0.05 + perceptual*1.0"},
         "data": dict(SPEECH_DATA),
         "train": dict(SPEECH_TRAIN),
     },
