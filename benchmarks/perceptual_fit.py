@@ -6,7 +6,9 @@ and with the loss's two disturbances, then prints, for each --level, the Pearson
 PESQ's raw score and the loss at its default weights (over all versions and per folder) and the
 least-squares weights that fit the processed versions best (how the loss's defaults were set).
 
-    python benchmarks/perceptual_fit.py --pairs /tmp/valcheck --enhanced /tmp/valcheck_enh --limit 100
+    python benchmarks/speech_valpairs.py --clean-dir ... --noise-dir ... --out valpairs
+    sigdae denoise valpairs/noisy valpairs_enhanced
+    python benchmarks/perceptual_fit.py --pairs valpairs --enhanced valpairs_enhanced --limit 100
 """
 
 from __future__ import annotations
