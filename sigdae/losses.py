@@ -7,7 +7,8 @@ building a new instance: ``type(LOSSES.get("stft"))(fft_sizes=[256, 512], ...)``
 ``{"stft": {"weight": 0.5, "fft_sizes": [256, 512]}}``.
 
 Built-ins: ``mse``, ``l1``, ``bce``, ``psnr``, ``charbonnier``, ``si_sdr`` (here), ``stft``,
-``spectral``, ``compressed`` (in ``sigdae.spectral_losses``) and ``perceptual`` (``sigdae.perceptual_loss``). ``build_loss("l1*1.0 + stft*0.5")`` gives a
+``spectral``, ``compressed`` (in ``sigdae.spectral_losses``) and ``perceptual``
+(``sigdae.perceptual_loss``). ``build_loss("l1*1.0 + stft*0.5")`` gives a
 ``CombinedLoss`` that records the unweighted value of each part of its last call in ``last_parts``.
 """
 
@@ -164,7 +165,7 @@ class SISDRLoss(Loss):
         return -(10 * torch.log10(ratio)).mean()
 
 
-# the spectral losses register themselves too; imported here so ``import sigdae.losses`` has them all
+# the spectral and perceptual losses register themselves too; imported here so ``import sigdae.losses`` has them all
 from sigdae import perceptual_loss, spectral_losses  # noqa: E402,F401
 
 

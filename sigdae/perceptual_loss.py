@@ -23,7 +23,7 @@ import math
 import torch
 
 from sigdae.losses import Loss, LossError, register_loss
-from sigdae.spectral_losses import _as_rows, stft_complex
+from sigdae.spectral_losses import as_rows, stft_complex
 
 _LOUDNESS_EXPONENT = 0.23  # Zwicker's power law, as in PESQ above 4 Bark
 _LOUDNESS_SCALE = 0.1866  # PESQ's loudness calibration for 16 kHz
@@ -119,7 +119,8 @@ class PerceptualLoss(Loss):
         ref = ref * response.clamp(0.01, 100.0)[:, None, :]
 
         # partial compensation of short-term gain changes, smoothed over one frame
-        gain = (self.audible(ref, 1.0) + 5e3) / (self.audible(deg, 1.0) + 5e3)
+        ref_audible = self.audible(ref, 1.0)
+        gain = (ref_audible + 5e3) / (self.audible(deg, 1.0) + 5e3)
         gain = torch.cat([gain[:, :1], 0.8 * gain[:, 1:] + 0.2 * gain[:, :-1]], dim=1)
         deg = deg * gain.clamp(3e-4, 5.0)[..., None]
 
@@ -134,14 +135,14 @@ class PerceptualLoss(Loss):
         width = 1.0 / disturbance.shape[-1]
         sym = (disturbance.pow(2).sum(dim=-1) * width).clamp(min=1e-12).sqrt()
         asym = (disturbance.abs() * asymmetry).sum(dim=-1) * width
-        frame_weight = ((self.audible(ref, 1.0) + 1e5) / 1e7).pow(0.04)
+        frame_weight = ((ref_audible + 1e5) / 1e7).pow(0.04)
         sym = (sym / frame_weight).clamp(max=_FRAME_CLAMP)
         asym = (asym / frame_weight).clamp(max=_FRAME_CLAMP)
         return _aggregate_time(sym), _aggregate_time(asym)
 
     def compute(self, pred, target, logits):
-        rows_p = _as_rows(pred.float(), self.name)
-        rows_t = _as_rows(target.float(), self.name)
+        rows_p = as_rows(pred.float(), self.name)
+        rows_t = as_rows(target.float(), self.name)
         if rows_p.shape[-1] < self.n_fft:
             raise LossError(f"perceptual: signals of {rows_p.shape[-1]} samples are shorter than one "
                             f"{self.n_fft}-sample frame")

@@ -22,7 +22,7 @@ import torch
 from sigdae.losses import Loss, LossError, register_loss
 
 
-def _as_rows(x: torch.Tensor, owner: str) -> torch.Tensor:
+def as_rows(x: torch.Tensor, owner: str) -> torch.Tensor:
     """(T,), (N, T) or (N, C, T) -> (rows, T)."""
     if x.ndim not in (1, 2, 3):
         raise LossError(f"{owner}: expected a waveform batch (N, T) or (N, C, T), got {tuple(x.shape)}")
@@ -79,7 +79,7 @@ class MultiResolutionSTFTLoss(Loss):
         self.sc_weight, self.mag_weight, self.eps = float(sc_weight), float(mag_weight), float(eps)
 
     def compute(self, pred, target, logits):
-        p, t = _as_rows(pred, self.name), _as_rows(target, self.name)
+        p, t = as_rows(pred, self.name), as_rows(target, self.name)
         total = pred.new_zeros(())
         for n_fft, hop, win in self.resolutions:
             mag_p = stft_magnitude(p, n_fft, hop, win, self.eps)
@@ -104,7 +104,7 @@ class SpectralLoss(Loss):
         if x.ndim == 4:
             spec = torch.fft.rfft2(x, norm="ortho")
             return torch.sqrt(torch.clamp(spec.real.pow(2) + spec.imag.pow(2), min=self.eps))
-        return stft_magnitude(_as_rows(x, self.name), self.n_fft, self.hop, self.win_length, self.eps)
+        return stft_magnitude(as_rows(x, self.name), self.n_fft, self.hop, self.win_length, self.eps)
 
     def compute(self, pred, target, logits):
         return (self.magnitude(target).log() - self.magnitude(pred).log()).abs().mean()
@@ -128,7 +128,7 @@ class CompressedSpectralLoss(Loss):
 
     def compressed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(compressed magnitude, compressed complex spectrum as real/imag pairs) of a waveform batch."""
-        spec = torch.view_as_real(stft_complex(_as_rows(x.float(), self.name), self.n_fft, self.hop,
+        spec = torch.view_as_real(stft_complex(as_rows(x.float(), self.name), self.n_fft, self.hop,
                                                self.win_length))
         power = spec.pow(2).sum(dim=-1, keepdim=True).clamp(min=self.eps)
         magnitude = power.pow(self.power / 2)
