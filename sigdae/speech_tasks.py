@@ -25,7 +25,8 @@ def auto_corruption(data: dict[str, Any]) -> str:
     options, weights = [], []
     extras = "".join(f", {param}={format_value(data[key])}"  # noise_file checks the values
                      for key, param in (("noise_eq_db", "eq_db"), ("noise_speed", "speed"),
-                                        ("noise_level_db", "level_db")) if data.get(key))
+                                        ("noise_level_db", "level_db"), ("noise_events", "events"))
+                     if data.get(key))
     for folder in data.get("noise_dirs") or []:
         options.append(f"noise_file(dir={format_value(folder)}, snr_db={snr}, mix=0.3{extras})")
         weights.append(3.0)

@@ -211,6 +211,39 @@ def test_noise_file_level_envelope_is_smooth_and_as_deep_as_drawn(folders):
     assert float(params["level_peak_db"].max()) <= 12.0
 
 
+def test_noise_file_events_keep_the_contract_and_the_snr(folders):
+    check_corruption(corruptions.get("noise_file"), kinds=("waveform",), dir=folders["noise"], events=0.5,
+                     level_db=6.0, mix=0.5)
+    x = speechlike(n=8, frames=SR)
+    c = corruptions.get("noise_file")(dir=folders["noise"], snr_db=[0, 20], events=0.5, event_count=[1, 3])
+    y, params = run(c, x)
+    assert torch.allclose(realised_snr(x, y), params["snr_db"].double(), atol=0.01)
+    counts = params["event_active"].sum(1)
+    assert bool(((counts >= 1) & (counts <= 3))[params["gated"]].all()) and bool((counts[~params["gated"]] == 0).all())
+    _, plain_params = run(corruptions.get("noise_file")(dir=folders["noise"]), x)
+    assert "gated" not in plain_params  # off: the draws of old specs
+
+
+def test_noise_file_events_are_short_and_silent_between(folders):
+    x = speechlike(n=6, channels=1, frames=SR)
+    steady, _ = run(corruptions.get("noise_file")(dir=folders["noise"], snr_db=10), x)
+    c = corruptions.get("noise_file")(dir=folders["noise"], snr_db=10, events=1.0, event_ms=[50, 100],
+                                      event_count=[2, 2])
+    gated, params = run(c, x)
+    noise, events = (steady - x)[:, 0], (gated - x)[:, 0]
+    assert bool(params["gated"].all()) and bool((params["event_active"].sum(1) == 2).all())
+    for i in range(6):
+        on = events[i].abs() > 0
+        ramp = round(c.event_ramp_ms * SR / 1000)
+        assert 0.05 * SR - 2 * ramp <= int(on.sum()) <= 2 * (0.1 * SR + ramp)  # two events of 50-100 ms
+        ratio = events[i][on] / noise[i][on]  # the same crop, louder: its power now sits in the events
+        inside = ratio[ratio > 0.999 * ratio.max()]
+        assert len(inside) > 0.04 * SR and float(inside.max() / inside.min()) < 1.002
+        assert float(ratio.max()) > 2.0
+    edges = (events.abs() > 0).float().diff(dim=-1).abs().sum(-1)
+    assert bool((edges <= 4).all())  # each event one onset and one offset
+
+
 def test_eq_curves_are_smooth_centred_and_peak_at_the_requested_depth():
     g = torch.Generator().manual_seed(0)
     coeffs = torch.rand(5, 4, generator=g) * 2 - 1

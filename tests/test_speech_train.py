@@ -69,6 +69,7 @@ def test_bad_augmentation_settings_are_a_clear_error(tmp_path, capsys):
     for setting, words in (("data.speed=[1.2, 0.9]", "data.speed"), ("data.eq_db=-3", "data.eq_db"),
                            ("data.noise_speed=[0.1, 1.0]", "noise_file: speed"),
                            ("data.noise_level_db=-2", "noise_file: level_db"),
+                           ("data.noise_events=1.5", "noise_file: events"),
                            ('data.noise_eq_db="abc"', "noise_file: eq_db"), ("data.rumble=-1", "data.rumble"),
                            ("data.tones=true", "data.tones")):
         code = main(["train", "--recipe", "speech-spec", "--clean-dir", str(d["clean"]), "--noise-dir",
@@ -88,3 +89,13 @@ def test_auto_chain_adds_rumble_and_tones_only_when_asked(tmp_path):
     assert "rumble(snr_db=[-5.0, 20.0])" in spec and "tones(snr_db=[-5.0, 20.0])" in spec
     noise = parse(spec).steps[1]
     assert [c.name for c in noise.choices[-2:]] == ["rumble", "tones"] and noise.weights[-2:] == [0.5, 0.25]
+
+
+def test_auto_chain_gates_recordings_into_events_only_when_asked(tmp_path):
+    from sigdae.corruptions.spec import parse
+    from sigdae.speech_tasks import auto_corruption
+
+    data = {"noise_dirs": [str(tmp_path)], "snr_db": [-5.0, 20.0]}
+    assert "events" not in auto_corruption(data) and "events" not in auto_corruption({**data, "noise_events": 0})
+    recordings = parse(auto_corruption({**data, "noise_events": 0.3})).steps[1].choices[0]
+    assert recordings.name == "noise_file" and recordings.events == 0.3

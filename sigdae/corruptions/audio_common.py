@@ -56,6 +56,21 @@ def normalize_power(x: torch.Tensor, dims: int = 1) -> torch.Tensor:
     return x / p.clamp_min(EPS).sqrt()
 
 
+MAX_EVENTS = 6  # most noise events in one sample when recordings are gated into short events
+
+
+def event_envelope(starts: torch.Tensor, lengths: torch.Tensor, active: torch.Tensor, frames: int,
+                   ramp: int) -> torch.Tensor:
+    """On/off envelopes ``(N, frames)`` in [0, 1]: the union of events ``(N, K)`` that start at sample
+    ``starts`` and last ``lengths`` samples (where ``active``), each faded in and out over ``ramp``
+    samples so an event's edges are sharp but not clicks."""
+    t = torch.arange(frames, device=starts.device, dtype=torch.float32).view(1, 1, -1)
+    start, length = starts.float().unsqueeze(-1), lengths.float().unsqueeze(-1)
+    rise = ((t - start + 1) / ramp).clamp(0, 1)
+    fall = ((start + length - t) / ramp).clamp(0, 1)
+    return (rise * fall * active.float().unsqueeze(-1)).amax(dim=1)
+
+
 EQ_TERMS = 4  # cosine terms of a random EQ curve: a few broad bumps and tilts, no narrow notches
 
 

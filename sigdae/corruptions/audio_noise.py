@@ -11,8 +11,8 @@ import math
 
 import torch
 
-from sigdae.corruptions.audio_common import (EQ_TERMS, WAVEFORM, add_at_snr, apply_eq, as_nct, bank, eq_curves,
-                                             need_dir, normalize_power, per_sample)
+from sigdae.corruptions.audio_common import (EQ_TERMS, MAX_EVENTS, WAVEFORM, add_at_snr, apply_eq, as_nct, bank,
+                                             eq_curves, event_envelope, need_dir, normalize_power, per_sample)
 from sigdae.corruptions.base import Corruption, CorruptionError, Param, Params
 from sigdae.registry import CORRUPTIONS
 
@@ -153,7 +153,9 @@ class NoiseFile(Corruption):
     level), optionally coloured by a random smooth EQ curve (``eq_db``: its largest deviation, drawn up
     to this many dB per sample, so a few recordings stand for many microphones and rooms), optionally
     given a slow random level envelope (``level_db``, the same kind of curve over time: steady noise
-    becomes noise that comes and goes), then added at ``snr_db`` (over the whole crop)."""
+    becomes noise that comes and goes), optionally gated into a few short events with silence between
+    them (probability ``events``; ``event_ms`` long, ``event_count`` of them: a bark, a door, a cough),
+    then added at ``snr_db`` over the whole crop, so gated events are as loud as their rarity makes them."""
 
     params = (Param("dir", None, "folder of noise recordings", "path"), _snr(),
               Param("mix", 0.0, "probability of mixing in a second noise file", "float", 0.0, 1.0),
@@ -164,9 +166,15 @@ class NoiseFile(Corruption):
               Param("speed", [1.0, 1.0], "playback speed of the recordings, per sample (tempo and pitch)",
                     "range", 0.25, 4.0),
               Param("level_db", 0.0, "slow random level changes over the crop: largest deviation in dB (0: off)",
-                    "float", 0.0, 40.0))
+                    "float", 0.0, 40.0),
+              Param("events", 0.0, "probability of gating the noise into short events with silence between",
+                    "float", 0.0, 1.0),
+              Param("event_ms", [60.0, 700.0], "length of one event in ms", "range", 5.0, 60000.0),
+              Param("event_count", [1.0, 4.0], "events per gated sample (whole numbers, both ends included)", "range", 1.0,
+                    float(MAX_EVENTS)))
     supports = WAVEFORM
     needs_sample_rate = True
+    event_ramp_ms = 4.0
 
     def check(self) -> None:
         need_dir(self)
@@ -190,7 +198,20 @@ class NoiseFile(Corruption):
         if self.level_db > 0:
             params["level_coeffs"] = self.rand((n, EQ_TERMS), generator, x) * 2 - 1
             params["level_peak_db"] = self.rand(n, generator, x) * self.level_db
+        if self.events > 0:
+            params.update(self._draw_events(n, x.shape[-1], generator, x, sample_rate))
         return params
+
+    def _draw_events(self, n: int, frames: int, generator, x, sample_rate) -> Params:
+        low, high = (float(v) for v in self.event_count)
+        count = (low + self.rand(n, generator, x) * (high - low + 1)).floor().clamp(1, min(high, MAX_EVENTS))
+        lo_ms, hi_ms = (float(v) for v in self.event_ms)
+        lengths = (lo_ms + self.rand((n, MAX_EVENTS), generator, x) * (hi_ms - lo_ms)) * sample_rate / 1000.0
+        starts = self.rand((n, MAX_EVENTS), generator, x) * (frames - lengths.clamp(max=frames - 1))
+        active = torch.arange(MAX_EVENTS, device=count.device).view(1, -1) < count.view(-1, 1)
+        gated = self.rand(n, generator, x) < self.events
+        return {"event_start": starts.floor(), "event_length": lengths.clamp(min=1).floor(),
+                "event_active": active & gated.view(-1, 1), "gated": gated}
 
     def apply_params(self, x, params, sample_rate):
         x3 = as_nct(self, x)
@@ -210,6 +231,12 @@ class NoiseFile(Corruption):
         if "level_coeffs" in params:
             envelope = eq_curves(params["level_coeffs"], params["level_peak_db"], t).to(x.device)
             noise = noise * (10.0 ** (envelope / 20.0)).unsqueeze(1).to(noise.dtype)
+        if "gated" in params and bool(params["gated"].any()):
+            ramp = max(1, round(self.event_ramp_ms * sample_rate / 1000.0))
+            gate = event_envelope(params["event_start"].to(x.device), params["event_length"].to(x.device),
+                                  params["event_active"].to(x.device), t, ramp)
+            gate = torch.where(params["gated"].to(x.device).view(-1, 1), gate, torch.ones_like(gate))
+            noise = noise * gate.unsqueeze(1).to(noise.dtype)
         return add_at_snr(x3, noise, params["snr_db"]).view_as(x)
 
 
