@@ -16,7 +16,7 @@ MNIST_NOISE = "noise_factor(factor=0.5)"
 # validation segments.
 SPEECH_DATA = {"sample_rate": 16000, "segment_seconds": 2.0, "segments_per_epoch": 4000, "val_segments": 48,
                "snr_db": [-5.0, 20.0], "speed": [0.9, 1.1], "eq_db": 6.0, "noise_eq_db": 10.0,
-               "rumble": 0.5, "tones": 0.5}
+               "noise_events": 0.3, "rumble": 0.5, "tones": 0.5}
 SPEECH_TRAIN = {"epochs": 100, "batch_size": 16, "lr": 2e-3, "warmup": 0.02, "schedule": "cosine", "grad_clip": 5.0}
 
 RECIPES: dict[str, dict[str, Any]] = {
