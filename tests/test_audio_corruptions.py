@@ -222,6 +222,12 @@ def test_noise_file_events_keep_the_contract_and_the_snr(folders):
     assert bool(((counts >= 1) & (counts <= 3))[params["gated"]].all()) and bool((counts[~params["gated"]] == 0).all())
     _, plain_params = run(corruptions.get("noise_file")(dir=folders["noise"]), x)
     assert "gated" not in plain_params  # off: the draws of old specs
+    fixed = corruptions.get("noise_file")(dir=folders["noise"], events=1.0, event_ms=80, event_count=2)
+    _, fixed_params = run(fixed, x)
+    assert bool((fixed_params["event_active"].sum(1) == 2).all())
+    assert bool((fixed_params["event_length"] == 0.08 * SR).all())
+    with pytest.raises(CorruptionError, match="event_count"):
+        corruptions.get("noise_file")(dir=folders["noise"], event_count=[1.2, 1.8])
 
 
 def test_noise_file_events_are_short_and_silent_between(folders):

@@ -170,14 +170,21 @@ class NoiseFile(Corruption):
               Param("events", 0.0, "probability of gating the noise into short events with silence between",
                     "float", 0.0, 1.0),
               Param("event_ms", [60.0, 700.0], "length of one event in ms", "range", 5.0, 60000.0),
-              Param("event_count", [1.0, 4.0], "events per gated sample (whole numbers, both ends included)", "range", 1.0,
-                    float(MAX_EVENTS)))
+              Param("event_count", [1.0, 4.0], "events per gated sample (whole numbers, both ends included)",
+                    "range", 1.0, float(MAX_EVENTS)))
     supports = WAVEFORM
     needs_sample_rate = True
     event_ramp_ms = 4.0
 
     def check(self) -> None:
         need_dir(self)
+        low, high = self.event_counts()
+        if low > high:
+            raise CorruptionError(f"{self.name}: event_count={self.event_count!r} holds no whole number")
+
+    def event_counts(self) -> tuple[int, int]:
+        low, high = self.bounds("event_count")
+        return math.ceil(low), math.floor(high)
 
     def draw_params(self, x, generator, sample_rate) -> Params:
         x3 = as_nct(self, x)
@@ -203,9 +210,9 @@ class NoiseFile(Corruption):
         return params
 
     def _draw_events(self, n: int, frames: int, generator, x, sample_rate) -> Params:
-        low, high = (float(v) for v in self.event_count)
-        count = (low + self.rand(n, generator, x) * (high - low + 1)).floor().clamp(1, min(high, MAX_EVENTS))
-        lo_ms, hi_ms = (float(v) for v in self.event_ms)
+        low, high = self.event_counts()
+        count = (low + self.rand(n, generator, x) * (high - low + 1)).floor().clamp(low, high)
+        lo_ms, hi_ms = self.bounds("event_ms")
         lengths = (lo_ms + self.rand((n, MAX_EVENTS), generator, x) * (hi_ms - lo_ms)) * sample_rate / 1000.0
         starts = self.rand((n, MAX_EVENTS), generator, x) * (frames - lengths.clamp(max=frames - 1))
         active = torch.arange(MAX_EVENTS, device=count.device).view(1, -1) < count.view(-1, 1)

@@ -178,6 +178,11 @@ class Corruption:
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         return torch.randint(high, shape, generator=generator, device=self._gen_device(generator, x)).to(x.device)
 
+    def bounds(self, key: str) -> tuple[float, float]:
+        """``(low, high)`` of a ``range`` parameter (equal for a single value)."""
+        value = self.config[key]
+        return (float(value[0]), float(value[1])) if isinstance(value, list) else (float(value), float(value))
+
     def uniform(self, key: str, n: int, generator: torch.Generator | None, x: torch.Tensor) -> torch.Tensor:
         """Per-sample values of a ``range`` parameter: constant, or uniform in ``[low, high]``."""
         value = self.config[key]
