@@ -114,9 +114,7 @@ class Bandlimit(Corruption):
     needs_sample_rate = True
 
     def check(self) -> None:
-        low = self.low_hz[1] if isinstance(self.low_hz, list) else self.low_hz
-        high = self.high_hz[0] if isinstance(self.high_hz, list) else self.high_hz
-        if low >= high:
+        if self.bounds("low_hz")[1] >= self.bounds("high_hz")[0]:
             raise CorruptionError(f"bandlimit: every low_hz ({self.low_hz}) must be below every high_hz "
                                   f"({self.high_hz})")
 
@@ -165,7 +163,7 @@ class Dropout(Corruption):
         x3 = as_nct(self, x)
         n, t = x.shape[0], x3.shape[-1]
         ms = self.uniform("length_ms", n, generator, x)
-        shortest = self.length_ms[0] if isinstance(self.length_ms, list) else self.length_ms
+        shortest = self.bounds("length_ms")[0]
         packets = t // int(self._packet(torch.tensor(float(shortest)), sample_rate)) + 2
         return {"rate": self.uniform("rate", n, generator, x), "length_ms": ms,
                 "phase": self.rand(n, generator, x), "loss": self.rand((n, packets), generator, x)}

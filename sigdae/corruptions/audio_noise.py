@@ -78,7 +78,7 @@ class Rumble(Corruption):
     def draw_params(self, x, generator, sample_rate) -> Params:
         x3 = as_nct(self, x)
         n = x3.shape[0]
-        lo, hi = self.cutoff_hz if isinstance(self.cutoff_hz, list) else (self.cutoff_hz,) * 2
+        lo, hi = self.bounds("cutoff_hz")
         return {"snr_db": self.uniform("snr_db", n, generator, x),
                 "cutoff_hz": lo * (hi / lo) ** self.rand(n, generator, x),
                 "slope_db": self.uniform("slope_db", n, generator, x),
@@ -119,7 +119,7 @@ class Tones(Corruption):
     def draw_params(self, x, generator, sample_rate) -> Params:
         as_nct(self, x)
         n, k, h = x.shape[0], self.count, self.harmonics
-        lo, hi = self.freq_hz if isinstance(self.freq_hz, list) else (self.freq_hz,) * 2
+        lo, hi = self.bounds("freq_hz")
         return {"snr_db": self.uniform("snr_db", n, generator, x),
                 "freq_hz": lo * (hi / lo) ** self.rand((n, k), generator, x),
                 "tones": 1 + self.randint(k, n, generator, x),
@@ -178,13 +178,7 @@ class NoiseFile(Corruption):
 
     def check(self) -> None:
         need_dir(self)
-        low, high = self.event_counts()
-        if low > high:
-            raise CorruptionError(f"{self.name}: event_count={self.event_count!r} holds no whole number")
-
-    def event_counts(self) -> tuple[int, int]:
-        low, high = self.bounds("event_count")
-        return math.ceil(low), math.floor(high)
+        self.count_bounds("event_count")
 
     def draw_params(self, x, generator, sample_rate) -> Params:
         x3 = as_nct(self, x)
@@ -210,8 +204,7 @@ class NoiseFile(Corruption):
         return params
 
     def _draw_events(self, n: int, frames: int, generator, x, sample_rate) -> Params:
-        low, high = self.event_counts()
-        count = (low + self.rand(n, generator, x) * (high - low + 1)).floor().clamp(low, high)
+        count = self.uniform_count("event_count", n, generator, x)
         lo_ms, hi_ms = self.bounds("event_ms")
         lengths = (lo_ms + self.rand((n, MAX_EVENTS), generator, x) * (hi_ms - lo_ms)) * sample_rate / 1000.0
         starts = self.rand((n, MAX_EVENTS), generator, x) * (frames - lengths.clamp(max=frames - 1))
@@ -261,26 +254,13 @@ class Babble(Corruption):
 
     def check(self) -> None:
         need_dir(self)
-        value = self.speakers
-        if isinstance(value, list) and math.ceil(value[0]) > math.floor(value[1]):
-            raise CorruptionError(f"babble: speakers={value} contains no whole number")
-        if not isinstance(value, list) and value < 1:
-            raise CorruptionError("babble: speakers must be at least 1")
-
-    def _most(self) -> int:
-        value = self.speakers
-        return int(math.floor(value[1] if isinstance(value, list) else value))
+        self.count_bounds("speakers")
 
     def draw_params(self, x, generator, sample_rate) -> Params:
         as_nct(self, x)
-        n, k = x.shape[0], self._most()
+        n, k = x.shape[0], self.count_bounds("speakers")[1]
         b = bank(self, self.dir, sample_rate)
-        value = self.speakers
-        if isinstance(value, list):
-            lo = math.ceil(value[0])
-            count = (lo + (self.rand(n, generator, x) * (k - lo + 1)).floor()).long().clamp(lo, k)
-        else:
-            count = torch.full((n,), k, dtype=torch.long, device=x.device)
+        count = self.uniform_count("speakers", n, generator, x)
         files = self.randint(len(b), (n, k), generator, x)
         return {"snr_db": self.uniform("snr_db", n, generator, x), "speakers": count, "files": files,
                 "offsets": b.offsets(self, files, generator, x)}

@@ -13,6 +13,7 @@ sample, declares its parameters (default, range, help) and the signal kinds it s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
@@ -183,13 +184,31 @@ class Corruption:
         value = self.config[key]
         return (float(value[0]), float(value[1])) if isinstance(value, list) else (float(value), float(value))
 
+    def count_bounds(self, key: str) -> tuple[int, int]:
+        """Whole-number ends of a ``range`` parameter that counts things: ``(ceil(low), floor(high))`` of a
+        pair (CorruptionError if it holds no whole number), the floor of a single value twice."""
+        value = self.config[key]
+        if not isinstance(value, list):
+            return math.floor(value), math.floor(value)
+        low, high = math.ceil(value[0]), math.floor(value[1])
+        if low > high:
+            raise CorruptionError(f"{self.name}: {key}={value} contains no whole number")
+        return low, high
+
     def uniform(self, key: str, n: int, generator: torch.Generator | None, x: torch.Tensor) -> torch.Tensor:
         """Per-sample values of a ``range`` parameter: constant, or uniform in ``[low, high]``."""
-        value = self.config[key]
-        if isinstance(value, list):
-            lo, hi = value
+        lo, hi = self.bounds(key)
+        if isinstance(self.config[key], list):
             return lo + (hi - lo) * self.rand(n, generator, x)
-        return torch.full((n,), float(value), device=x.device)
+        return torch.full((n,), lo, device=x.device)
+
+    def uniform_count(self, key: str, n: int, generator: torch.Generator | None, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample whole numbers of a counting ``range`` parameter: constant, or uniform over the
+        whole numbers of ``[low, high]``, both ends included."""
+        low, high = self.count_bounds(key)
+        if isinstance(self.config[key], list):
+            return (low + (self.rand(n, generator, x) * (high - low + 1)).floor()).long().clamp(low, high)
+        return torch.full((n,), low, dtype=torch.long, device=x.device)
 
     # ---- description and spec -------------------------------------------------------------------
     @classmethod
