@@ -23,6 +23,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",        # adam | adamw | sgd
     "weight_decay": 0.0,
     "adam_eps": 1e-8,
+    "adam_betas": [0.9, 0.999],
     "grad_clip": 0.0,
     "early_stop_patience": 0,   # epochs without improvement before stopping; 0 disables
     "amp": "auto",              # mixed precision where the hardware has it natively (CUDA; CPUs with bf16)

@@ -26,10 +26,14 @@ def lr_factor(progress: float, warmup: float, schedule: str, min_ratio: float) -
 def make_optimizer(model: torch.nn.Module, train: dict[str, Any]) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     kind = train["optimizer"]
-    if kind == "adam":
-        return torch.optim.Adam(params, lr=train["lr"], eps=train["adam_eps"], weight_decay=train["weight_decay"])
-    if kind == "adamw":
-        return torch.optim.AdamW(params, lr=train["lr"], eps=train["adam_eps"], weight_decay=train["weight_decay"])
+    if kind in ("adam", "adamw"):
+        betas = train["adam_betas"]
+        if not (isinstance(betas, (list, tuple)) and len(betas) == 2 and all(
+                isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
+            raise ConfigError(f"train.adam_betas must be two numbers in [0, 1), got {betas!r}")
+        adam = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
+        return adam(params, lr=train["lr"], betas=(float(betas[0]), float(betas[1])), eps=train["adam_eps"],
+                    weight_decay=train["weight_decay"])
     if kind == "sgd":
         return torch.optim.SGD(params, lr=train["lr"], momentum=0.9, weight_decay=train["weight_decay"])
     raise ConfigError(f"unknown optimizer '{kind}' (adam, adamw, sgd)")
