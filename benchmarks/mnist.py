@@ -7,13 +7,17 @@ after its last step (no checkpoint selection) on one fixed noisy copy of the 10,
 ``clip(x + 0.5 * N(0,1), 0, 1)`` drawn with ``numpy.random.default_rng(0)`` over the (10000, 28, 28)
 array, as in the protocol. PSNR is the mean of per-image PSNR over all 10,000 images; SSIM the mean
 over the first 1,000 (7x7 uniform window, as scikit-image). ``--rows overhead`` times the Trainer
-against a bare PyTorch loop on the same model and batches.
+against a bare PyTorch loop on the same model and batches. ``--rows anchor2min`` runs the anchors' own
+U-Net-16 + BN recipe (``--anchors``: the protocol folder's ``anchors.py``) for the same 2 minutes on this
+machine and scores its output here: the machine's speed varies by day (the anchor table was timed on a
+faster day), so this row is the same-day, same-machine comparison for the 2-minute default.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -63,6 +67,27 @@ def train_row(key: str, out_dir: Path, threads: int, extra: list[str]) -> dict:
     return {"row": key, "label": label, "command": "sigdae train " + " ".join(args), "run_dir": str(run_dir),
             "steps": summary["steps"], "train_seconds": summary["elapsed"],
             "wall_seconds": time.perf_counter() - started}
+
+
+def anchor_row(out_dir: Path, threads: int, anchors: Path, noisy: torch.Tensor) -> dict:
+    """The anchors' U-Net-16 + BN (BCE, lr 5e-3, batch 128, cosine by wall time) for 120 s, trained and
+    run by their own script; its output on the protocol's noisy test set is returned for scoring here."""
+    work = (out_dir / "anchor2min").resolve()
+    env = {**os.environ, "MNIST_EVAL_DIR": str(work), "OMP_NUM_THREADS": str(threads)}
+    command = [sys.executable, str(anchors), "unet", "--norm", "bn", "--lr", "5e-3", "--budget-s", "120",
+               "--threads", str(threads), "--name", "unet16bn_2min"]
+    for args in ([sys.executable, str(anchors), "prepare"], command):
+        done = subprocess.run(args, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            raise SystemExit(f"anchor2min: {' '.join(args[1:3])} failed: {done.stderr.strip().splitlines()[-1:]}")
+    theirs = torch.from_numpy(np.load(work / "noisy_test_seed0.npy")).unsqueeze(1)
+    if not torch.equal(theirs, noisy):
+        raise SystemExit("anchor2min: the anchors' noisy test set differs from the protocol's")
+    meta = json.loads((work / "out" / "unet16bn_2min.json").read_text())
+    output = torch.from_numpy(np.load(work / "out" / "unet16bn_2min.npy")).unsqueeze(1)
+    return {"row": "anchor2min", "label": "anchor U-Net-16 + BN recipe, same 2 minutes, this machine",
+            "command": " ".join(["anchors.py", *command[2:]]), "steps": meta["steps"],
+            "train_seconds": meta["train_wall_s"], "params": meta["params_count"], "output": output}
 
 
 def evaluate(run_dir: str, noisy: torch.Tensor, clean: torch.Tensor) -> dict:
@@ -132,6 +157,8 @@ def main() -> None:
     ap.add_argument("--out-dir", default="bench-runs/mnist")
     ap.add_argument("--eval-only", action="store_true", help="score existing run dirs, do not train")
     ap.add_argument("--set", action="append", default=[], help="passed to sigdae train as --set")
+    ap.add_argument("--anchors", default="../shared/tools/mnist_eval/anchors.py",
+                    help="the protocol's anchors.py (for --rows anchor2min)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     out_dir = Path(args.out_dir)
@@ -143,6 +170,11 @@ def main() -> None:
         row = ({"row": key, "label": ROWS[key][0], "run_dir": str(out_dir / key)} if args.eval_only
                else train_row(key, out_dir, args.threads, extra))
         row.update(evaluate(row["run_dir"], noisy, clean))
+        results["rows"].append(row)
+        print(json.dumps(row), flush=True)
+    if "anchor2min" in args.rows.split(","):
+        row = anchor_row(out_dir, args.threads, Path(args.anchors), noisy)
+        row.update(score(row.pop("output"), clean))
         results["rows"].append(row)
         print(json.dumps(row), flush=True)
     if "overhead" in args.rows:
