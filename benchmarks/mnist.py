@@ -157,9 +157,10 @@ def main() -> None:
     ap.add_argument("--out-dir", default="bench-runs/mnist")
     ap.add_argument("--eval-only", action="store_true", help="score existing run dirs, do not train")
     ap.add_argument("--set", action="append", default=[], help="passed to sigdae train as --set")
-    ap.add_argument("--anchors", default="../shared/tools/mnist_eval/anchors.py",
-                    help="the protocol's anchors.py (for --rows anchor2min)")
+    ap.add_argument("--anchors", help="the protocol folder's anchors.py (needed by --rows anchor2min)")
     args = ap.parse_args()
+    if "anchor2min" in args.rows.split(",") and not args.anchors:
+        ap.error("--rows anchor2min needs --anchors PATH (the MNIST protocol folder's anchors.py)")
     torch.set_num_threads(args.threads)
     out_dir = Path(args.out_dir)
     noisy, clean = protocol_noisy_test()
