@@ -71,7 +71,7 @@ RECIPES["mnist-full"] = {
     **RECIPES["mnist"],
     "description": "wider conv U-Net DAE on MNIST trained longer for the best PSNR",
     "model": {**RECIPES["mnist"]["model"], "channels": [24, 48, 96]},
-    "train": {**RECIPES["mnist"]["train"], "epochs": 12},
+    "train": {**RECIPES["mnist"]["train"], "epochs": 20},
 }
 
 
