@@ -37,7 +37,7 @@ def main() -> None:
 
     from sigdae.config import ConfigError, apply_override
     from sigdae.recipes import recipe
-    from sigdae.train import Trainer
+    from sigdae.trainer import Trainer
 
     config = recipe("speech-spec")
     config["data"].update(clean_dirs=[args.clean_dir], noise_dirs=[args.noise_dir], rir_dir=args.rir_dir,

@@ -14,8 +14,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_model": "sigdae.api",
     "LoadedModel": "sigdae.api",
-    "train": None,
-    "Trainer": "sigdae.train",
+    "train": "sigdae.trainer",
+    "Trainer": "sigdae.trainer",
     "recipe": "sigdae.recipes",
     "Enhancer": "sigdae.enhance",
     "bundled_model_path": "sigdae.enhance",

@@ -1,9 +1,9 @@
 """The training loop: corrupt on the fly, fit, validate each epoch, checkpoint atomically, resume.
 
-A run lives in a directory: ``config.toml`` (the full config), ``run.json`` (pid, host, status),
-``events.jsonl`` (what happened), ``last.pt`` / ``best.pt`` (self-describing checkpoints) and
-``preview.npz`` (clean / noisy / denoised examples of the last epoch). Nothing here prints: progress
-is rendered by listeners of the event log (``sigdae.progress`` for the CLI, the TUI tails the file).
+A run lives in a directory written through :class:`sigdae.runs.RunDir` (config, status, events,
+checkpoints, preview). Nothing here prints: progress is rendered by listeners of the event log (the
+CLI's progress display; the TUI tails the file). The task (``sigdae.tasks``) supplies data, validation,
+metrics and the default corruption; the trainer knows no task by name.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ import json
 import math
 import os
 import signal
-import socket
-import sys
-import types
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -24,14 +21,13 @@ import numpy as np
 import torch
 
 from sigdae import checkpoint
-from sigdae.config import ConfigError, atomic_write_text, complete, dumps_toml
-from sigdae.corruptions import from_config as build_corruption
+from sigdae.config import ConfigError, complete, dumps_toml
+from sigdae.corruptions import Corruption, from_config as build_corruption
 from sigdae.device import autocast_dtype, select_device
-from sigdae.events import EventLog, Listener
-from sigdae.fileio import atomic_output
 from sigdae.losses import weight_penalty
 from sigdae.optim import lr_factor, make_optimizer
-from sigdae.tasks import TaskData, build_task
+from sigdae.runs import EventLog, Listener, Preview, RunDir, RunStatus
+from sigdae.tasks import Task, TaskData, get_task
 
 
 class StopRequested(Exception):
@@ -70,11 +66,10 @@ class Trainer:
         from sigdae.losses import build_loss
         from sigdae.models import build_model
 
-        from sigdae.speech_tasks import resolve_corruption
-
         self.config = complete(config)
-        resolve_corruption(self.config)
-        self.run_dir = Path(run_dir) if run_dir else None
+        task = get_task(str(self.config["task"]))
+        self.run = RunDir(run_dir) if run_dir else None
+        self.run_dir = self.run.path if self.run else None
         self.resume = resume
         self.train_cfg = self.config["train"]
         self.device = select_device(str(self.config["device"]))
@@ -88,17 +83,26 @@ class Trainer:
         self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
         self.weight_l1 = float(self.config["loss"].get("l1", 0.0))
         self.weight_l2 = float(self.config["loss"].get("l2", 0.0))
-        self.corruption = build_corruption(self.config["corruption"].get("spec") or "gaussian(std=0)")
+        self.corruption = self._corruption(task)
         self.shuffle_gen = torch.Generator().manual_seed(int(self.config["seed"]))
         self.noise_gen = torch.Generator(device=self.device).manual_seed(int(self.config["seed"]) + 7)
-        self.task: TaskData = build_task(self.config, self.corruption, self.device, self.shuffle_gen)
+        self.task: TaskData = task.build(self.config, self.corruption, self.device, self.shuffle_gen)
         self.optimizer = make_optimizer(self.model, self.train_cfg)
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": -math.inf, "best_epoch": 0,
                       "bad_epochs": 0, "lr_scale": 1.0, "history": []}
         self.stop_flag = {"stop": False}
-        self.events = EventLog(self.run_dir / "events.jsonl" if self.run_dir else None, listeners)
+        self.events = self.run.event_log(listeners) if self.run else EventLog(None, listeners)
+
+    def _corruption(self, task: Task) -> Corruption:
+        """The run's corruption; ``auto`` is the task's default, written into the config as its spec."""
+        spec = self.config["corruption"].get("spec")
+        if str(spec).strip() == "auto":
+            corruption = task.default_corruption(self.config.get("data", {}))
+            self.config["corruption"]["spec"] = corruption.spec()
+            return corruption
+        return build_corruption(spec or "gaussian(std=0)")
 
     # ---- setup -------------------------------------------------------------------------------
     def _adopt_init_model(self) -> tuple[dict[str, torch.Tensor], list[str]]:
@@ -136,28 +140,27 @@ class Trainer:
         return autocast_dtype(self.device, self.train_cfg["amp"])
 
     def _prepare_run_dir(self) -> None:
-        if self.run_dir is None:
+        if self.run is None:
             return
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        has_run = (self.run_dir / "last.pt").exists()
+        self.run.create()
+        has_run = self.run.last_checkpoint.exists()
         if has_run and not self.resume:
             raise ConfigError(f"{self.run_dir} already holds a run: pass --resume to continue it, "
                               "or choose another --run-dir")
         if self.resume and has_run:
             self._load_last()
-        atomic_write_text(self.run_dir / "config.toml", dumps_toml(self.config))
+        self.run.write_config(self.config)
         self._write_status("running")
 
     def _write_status(self, status: str, **extra: Any) -> None:
-        if self.run_dir is None:
+        if self.run is None:
             return
-        info = {"status": status, "pid": os.getpid(), "host": socket.gethostname(), "device": str(self.device),
-                "task": self.config["task"], "model": self.config["model"]["name"],
-                "corruption": self.corruption.spec(), "updated": time.time(), **extra}
-        atomic_write_text(self.run_dir / "run.json", json.dumps(info, indent=1))
+        self.run.write_status(RunStatus.mine(status, device=str(self.device), task=self.config["task"],
+                                             model=self.config["model"]["name"],
+                                             corruption=self.corruption.spec(), **extra))
 
     def _load_last(self) -> None:
-        payload = checkpoint.load(self.run_dir / "last.pt", map_location=self.device)
+        payload = checkpoint.load(self.run.last_checkpoint, map_location=self.device)
         self.model.load_state_dict(payload["model"]["state"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.state.update(payload["trainer"])
@@ -167,7 +170,8 @@ class Trainer:
         torch.set_rng_state(payload["rng"]["torch"].cpu())
 
     def _save(self, name: str) -> None:
-        if self.run_dir is None:
+        """``last`` (resumable) or ``best`` (inference only: no optimizer state)."""
+        if self.run is None:
             return
         trainer_state = {k: v for k, v in self.state.items() if k != "history"}
         trainer_state["history_json"] = json.dumps(self.state["history"])
@@ -177,9 +181,9 @@ class Trainer:
             optimizer=self.optimizer.state_dict(), trainer=trainer_state,
             rng={"shuffle": self.shuffle_gen.get_state(), "noise": self.noise_gen.get_state(),
                  "torch": torch.get_rng_state()})
-        if name == "best.pt":  # best.pt is for inference: no optimizer state
+        if name == "best":
             payload.pop("optimizer")
-        checkpoint.save(self.run_dir / name, payload)
+        checkpoint.save(self.run.checkpoint(name), payload)
 
     # ---- the loop ----------------------------------------------------------------------------
     def progress(self) -> float:
@@ -260,18 +264,18 @@ class Trainer:
         return {k: v / seen for k, v in totals.items()}
 
     def _write_preview(self) -> None:
-        if self.run_dir is None:
+        if self.run is None:
             return
-        count = 8 if self.task.signal == "image" else 1
+        count = self.task.preview_items
         noisy = self.task.val_noisy[:count].to(self.device)
         with torch.no_grad():
             self.model.eval()
             denoised = self.model(noisy).float().cpu()
             self.model.train()
-        with atomic_output(self.run_dir / "preview.npz", suffix=".npz") as tmp:
-            np.savez(tmp, clean=self.task.val_clean[:count].numpy(), noisy=noisy.cpu().numpy(),
-                     denoised=denoised.numpy(), epoch=self.state["epoch"], signal=self.task.signal,
-                     sample_rate=self.task.sample_rate or 0)
+        arrays = {"clean": self.task.val_clean[:count].numpy(), "noisy": noisy.cpu().numpy(),
+                  "denoised": denoised.numpy()}
+        self.run.write_preview(Preview(self.task.signal, self.state["epoch"], self.task.sample_rate or 0,
+                                       {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}))
 
     def fit(self) -> dict[str, Any]:
         self._prepare_run_dir()
@@ -313,10 +317,10 @@ class Trainer:
         return bool(patience and self.state["bad_epochs"] >= patience)
 
     def _check_stop(self) -> None:
-        if self.stop_flag["stop"] or (self.run_dir is not None and (self.run_dir / "STOP").exists()):
-            if self.run_dir is not None:
-                (self.run_dir / "STOP").unlink(missing_ok=True)
-            self._save("last.pt")
+        if self.stop_flag["stop"] or (self.run is not None and self.run.stop_requested()):
+            if self.run is not None:
+                self.run.clear_stop()
+            self._save("last")
             raise StopRequested
 
     def _run_epoch(self, batches: Iterator[Any], steps_per_epoch: int) -> None:
@@ -365,9 +369,9 @@ class Trainer:
             if t["schedule"] == "plateau" and self.state["bad_epochs"] % 2 == 0:
                 self.state["lr_scale"] *= 0.5
         self.state["history"].append({"epoch": epoch, "train_loss": train_loss, **{f"val_{k}": v for k, v in val.items()}})
-        self._save("last.pt")
+        self._save("last")
         if improved:
-            self._save("best.pt")
+            self._save("best")
         self._write_preview()
         self.events.emit("epoch", epoch=epoch, step=self.state["step"], train_loss=train_loss,
                          val=val, monitor=self.task.monitor, best=self.state["best"],
@@ -403,13 +407,3 @@ def train(config: dict[str, Any], run_dir: str | os.PathLike | None = None, resu
     """Train from a config dict (see ``sigdae.recipes``); returns a summary dict."""
     return Trainer(config, run_dir, listeners=listeners, resume=resume).fit()
 
-
-class _CallableModule(types.ModuleType):
-    """``sigdae.train`` names both this module and the function; importing the module rebinds the package
-    attribute to it, so the module itself is made callable to keep ``sigdae.train(config)`` working."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

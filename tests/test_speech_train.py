@@ -78,9 +78,14 @@ def test_bad_augmentation_settings_are_a_clear_error(tmp_path, capsys):
         assert code == 2 and len(err) == 1 and words in err[0]
 
 
+def auto_corruption(data):
+    from sigdae.tasks import get_task
+
+    return get_task("speech-spec").default_corruption(data).spec()
+
+
 def test_auto_chain_adds_rumble_and_tones_only_when_asked(tmp_path):
     from sigdae.corruptions.spec import parse
-    from sigdae.speech_tasks import auto_corruption
 
     data = {"noise_dirs": [str(tmp_path)], "snr_db": [-5.0, 20.0]}
     assert "rumble(" not in auto_corruption(data) and "rumble(" not in auto_corruption({**data, "rumble": 0})
@@ -93,7 +98,6 @@ def test_auto_chain_adds_rumble_and_tones_only_when_asked(tmp_path):
 
 def test_auto_chain_gates_recordings_into_events_only_when_asked(tmp_path):
     from sigdae.corruptions.spec import parse
-    from sigdae.speech_tasks import auto_corruption
 
     data = {"noise_dirs": [str(tmp_path)], "snr_db": [-5.0, 20.0]}
     assert "events" not in auto_corruption(data) and "events" not in auto_corruption({**data, "noise_events": 0})

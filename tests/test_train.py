@@ -22,10 +22,10 @@ from sigdae.api import load_model  # noqa: E402
 from sigdae.checkpoint import CheckpointError  # noqa: E402
 from sigdae.config import ConfigError, load_toml  # noqa: E402
 from sigdae.corruptions import parse  # noqa: E402
-from sigdae.events import read_events  # noqa: E402
+from sigdae.runs import read_events  # noqa: E402
 from sigdae.models import build_model  # noqa: E402
 from sigdae.recipes import recipe  # noqa: E402
-from sigdae.train import Trainer  # noqa: E402
+from sigdae.trainer import Trainer  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)

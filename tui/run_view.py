@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from sigdae.events import EventTail
+from sigdae.runs import EventTail
 from sigdae.tui import runs as runs_mod
 from sigdae.tui.plot import LinePlot, Series
 from sigdae.tui.run_state import RunState

@@ -1,7 +1,7 @@
 """The run's event log, ``events.jsonl``: one JSON object per line, appended and flushed.
 
-Training writes it; the CLI's progress display, ``sigdae eval`` and the TUI read it. A reader can
-tail a log that is still growing (a partial last line is left for the next read).
+Training writes it; the CLI's progress display and the TUI read it. A reader can tail a log that is
+still growing (a partial last line is left for the next read); a line torn by a killed writer is skipped.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ class EventLog:
     def emit(self, type_: str, **fields: Any) -> dict[str, Any]:
         event = {"type": type_, "time": time.time(), **fields}
         if self.path is not None and self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", buffering=1)
+            self._file = _open_for_append(self.path)
         if self._file:
             self._file.write(json.dumps(event, default=_jsonable) + "\n")
             self._file.flush()
@@ -39,6 +38,25 @@ class EventLog:
         if self._file:
             self._file.close()
             self._file = None
+
+
+def _open_for_append(path: Path):
+    """Open the log for appending; a last line torn by a killed writer is ended first, so the next
+    event starts on a line of its own (readers skip the torn one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torn = False
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell():
+                f.seek(-1, os.SEEK_END)
+                torn = f.read(1) != b"\n"
+    except FileNotFoundError:
+        pass
+    file = open(path, "a", buffering=1)
+    if torn:
+        file.write("\n")
+    return file
 
 
 def _jsonable(value: Any) -> Any:
