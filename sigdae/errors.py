@@ -55,3 +55,7 @@ class PluginError(SigdaeError, LookupError):
 
 class RunError(SigdaeError, RuntimeError):
     """A run directory is busy, missing, or in a state that forbids the action."""
+
+
+class TrainingError(SigdaeError, RuntimeError):
+    """Training cannot go on (e.g. the loss became non-finite); the last good checkpoint is kept."""

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,38 +23,13 @@ from sigdae import checkpoint
 from sigdae.config import ConfigError, complete, dumps_toml
 from sigdae.corruptions import Corruption, from_config as build_corruption
 from sigdae.device import autocast_dtype, select_device
+from sigdae.errors import RunError, TrainingError
+from sigdae.finetune import adopt_init_model, load_init_state
+from sigdae.interrupts import StopRequested, graceful_stop
 from sigdae.losses import weight_penalty
 from sigdae.optim import lr_factor, make_optimizer
 from sigdae.runs import EventLog, Listener, Preview, RunDir, RunStatus
 from sigdae.tasks import Task, TaskData, get_task
-
-
-class StopRequested(Exception):
-    """Raised inside the loop when a graceful stop was asked for (SIGINT/SIGTERM or a STOP file)."""
-
-
-@contextmanager
-def graceful_stop(flag: dict[str, bool]) -> Iterator[None]:
-    """SIGINT/SIGTERM set a flag the loop checks between steps (only in the main thread)."""
-    handlers = {}
-
-    def on_signal(signum, frame):  # noqa: ARG001
-        flag["stop"] = True
-
-    if _in_main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            handlers[sig] = signal.signal(sig, on_signal)
-    try:
-        yield
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-
-
-def _in_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 class Trainer:
@@ -74,11 +48,11 @@ class Trainer:
         self.train_cfg = self.config["train"]
         self.device = select_device(str(self.config["device"]))
         torch.manual_seed(int(self.config["seed"]))
-        init_state, grown = self._adopt_init_model() if self.train_cfg["init"] and not resume else (None, [])
+        init_state, grown = adopt_init_model(self.config) if self.train_cfg["init"] and not resume else (None, [])
         self.model = build_model(self.config["model"]["name"],
                                  **{k: v for k, v in self.config["model"].items() if k != "name"}).to(self.device)
         if init_state is not None:
-            self._load_init_state(init_state, may_lack_parameters=bool(grown))
+            load_init_state(self.model, init_state, may_lack_parameters=bool(grown))
         self.loss_fn = build_loss(self.config["loss"].get("spec", "mse"))
         self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
         self.weight_l1 = float(self.config["loss"].get("l1", 0.0))
@@ -90,8 +64,11 @@ class Trainer:
         self.optimizer = make_optimizer(self.model, self.train_cfg)
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
+        # epoch_step / epoch_loss_*: where a run stopped inside an epoch, so a resume continues there
         self.state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": -math.inf, "best_epoch": 0,
-                      "bad_epochs": 0, "lr_scale": 1.0, "history": []}
+                      "bad_epochs": 0, "lr_scale": 1.0, "history": [], "epoch_step": 0, "epoch_loss_sum": 0.0,
+                      "epoch_loss_steps": 0}
+        self.epoch_rng: dict[str, torch.Tensor] = {}   # the data generators' states when the epoch began
         self.stop_flag = {"stop": False}
         self.events = self.run.event_log(listeners) if self.run else EventLog(None, listeners)
 
@@ -105,37 +82,6 @@ class Trainer:
         return build_corruption(spec or "gaussian(std=0)")
 
     # ---- setup -------------------------------------------------------------------------------
-    def _adopt_init_model(self) -> tuple[dict[str, torch.Tensor], list[str]]:
-        """Fine-tuning: the init checkpoint's architecture replaces [model]; returns its weights and the
-        options taken from this run.
-
-        Options the checkpoint does not record (added to the model since it was saved, such as
-        ``context``) keep this run's values, so a trained model can grow layers that start as the identity."""
-        payload = checkpoint.load(self.train_cfg["init"])
-        if payload.get("task", self.config["task"]) != self.config["task"]:
-            raise ConfigError(f"train.init: {payload['path']} was trained for task '{payload['task']}', "
-                              f"this run is '{self.config['task']}'")
-        run_model = self.config["model"]
-        adopted = {"name": payload["model"]["name"], **payload["model"]["config"]}
-        grown = sorted(k for k in run_model if k not in adopted) if run_model.get("name") == adopted["name"] else []
-        adopted.update({k: run_model[k] for k in grown})
-        self.config["model"] = adopted
-        self.train_cfg["init"] = payload["path"]
-        return payload["model"]["state"], grown
-
-    def _load_init_state(self, state: dict[str, torch.Tensor], may_lack_parameters: bool) -> None:
-        """The init weights; parameters it lacks must be new layers (which start as the identity)."""
-        try:
-            result = self.model.load_state_dict(state, strict=False)
-        except RuntimeError as exc:
-            raise ConfigError(f"train.init: the weights do not fit the model ({str(exc).splitlines()[-1].strip()})")
-        if result.unexpected_keys:
-            raise ConfigError(f"train.init: the weights hold parameters the model lacks: "
-                              f"{', '.join(result.unexpected_keys[:3])}")
-        if result.missing_keys and not may_lack_parameters:
-            raise ConfigError(f"train.init: the weights lack parameters of the model: "
-                              f"{', '.join(result.missing_keys[:3])}")
-
     def _amp_dtype(self) -> torch.dtype | None:
         return autocast_dtype(self.device, self.train_cfg["amp"])
 
@@ -143,12 +89,14 @@ class Trainer:
         if self.run is None:
             return
         self.run.create()
-        has_run = self.run.last_checkpoint.exists()
-        if has_run and not self.resume:
-            raise ConfigError(f"{self.run_dir} already holds a run: pass --resume to continue it, "
-                              "or choose another --run-dir")
-        if self.resume and has_run:
+        if not self.resume and self.run.has_checkpoint():
+            raise ConfigError(f"{self.run_dir} already holds a run with a model: pass --resume to continue it, "
+                           f"--init {self.run_dir} to fine-tune from it, or choose another --run-dir")
+        if self.resume and self.run.last_checkpoint.exists():
             self._load_last()
+        elif self.resume and self.run.best_checkpoint.exists():
+            raise RunError(f"{self.run_dir} has best.pt but no last.pt to resume from: fine-tune from it with "
+                           f"--init {self.run_dir} and a new --run-dir")
         self.run.write_config(self.config)
         self._write_status("running")
 
@@ -168,6 +116,8 @@ class Trainer:
         self.shuffle_gen.set_state(payload["rng"]["shuffle"].cpu())
         self.noise_gen.set_state(payload["rng"]["noise"].cpu())
         torch.set_rng_state(payload["rng"]["torch"].cpu())
+        if self.state["epoch_step"]:
+            self.epoch_rng = {k: payload["rng"][f"epoch_{k}"].cpu() for k in ("shuffle", "torch")}
 
     def _save(self, name: str) -> None:
         """``last`` (resumable) or ``best`` (inference only: no optimizer state)."""
@@ -180,7 +130,7 @@ class Trainer:
             signal=self.task.signal, sample_rate=self.task.sample_rate, corruption=self.corruption.spec(),
             optimizer=self.optimizer.state_dict(), trainer=trainer_state,
             rng={"shuffle": self.shuffle_gen.get_state(), "noise": self.noise_gen.get_state(),
-                 "torch": torch.get_rng_state()})
+                 "torch": torch.get_rng_state(), **{f"epoch_{k}": v for k, v in self.epoch_rng.items()}})
         if name == "best":
             payload.pop("optimizer")
         checkpoint.save(self.run.checkpoint(name), payload)
@@ -278,6 +228,11 @@ class Trainer:
                                        {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}))
 
     def fit(self) -> dict[str, Any]:
+        """Train until the epochs or the time budget are spent, a stop is asked for, or early stopping."""
+        with self.run.lock() if self.run else nullcontext():
+            return self._fit()
+
+    def _fit(self) -> dict[str, Any]:
         self._prepare_run_dir()
         self.model.train()
         # channels_last: 2-D convolutions (images, spectrograms) run about 1.3x faster on oneDNN and cuDNN;
@@ -296,7 +251,7 @@ class Trainer:
         try:
             with graceful_stop(self.stop_flag):
                 while not self._done():
-                    self._run_epoch(self._batches(), steps_per_epoch)
+                    self._run_epoch(self._epoch_batches(), steps_per_epoch)
         except StopRequested:
             status = "stopped"
         except BaseException as exc:
@@ -323,42 +278,82 @@ class Trainer:
             self._save("last")
             raise StopRequested
 
+    def _epoch_batches(self) -> Iterator[Any]:
+        """This epoch's batches. After a stop inside an epoch, the generators go back to where the epoch
+        began and the batches already trained on are drawn again and skipped, so the resumed run sees
+        exactly the batches an uninterrupted one would; then the generators take their stop states."""
+        if not self.state["epoch_step"]:
+            self.epoch_rng = {"shuffle": self.shuffle_gen.get_state(), "torch": torch.get_rng_state()}
+            return self._batches()
+        at_stop = {"shuffle": self.shuffle_gen.get_state(), "torch": torch.get_rng_state()}
+        self.shuffle_gen.set_state(self.epoch_rng["shuffle"])
+        torch.set_rng_state(self.epoch_rng["torch"])
+        batches = self._batches()
+        for _ in range(self.state["epoch_step"]):
+            next(batches)
+        self.shuffle_gen.set_state(at_stop["shuffle"])
+        torch.set_rng_state(at_stop["torch"])
+        return batches
+
     def _run_epoch(self, batches: Iterator[Any], steps_per_epoch: int) -> None:
-        t = self.train_cfg
-        epoch = self.state["epoch"] + 1
+        t, st = self.train_cfg, self.state
+        epoch = st["epoch"] + 1
         window_loss, window_steps, window_samples = torch.zeros((), device=self.device), 0, 0
-        epoch_loss, epoch_steps = 0.0, 0
         last_log = tick = time.perf_counter()
         budget = t["max_minutes"] * 60
-        for _ in range(steps_per_epoch):
+        while st["epoch_step"] < steps_per_epoch:
             self._check_stop()
             lr = self._set_lr()
             batch = next(batches)
             window_loss += self.train_step(batch)
             window_steps += 1
             window_samples += (batch[0] if isinstance(batch, (tuple, list)) else batch).shape[0]
-            self.state["step"] += 1
+            st["step"] += 1
+            st["epoch_step"] += 1
             now = time.perf_counter()
-            self.state["elapsed"] += now - tick
+            st["elapsed"] += now - tick
             tick = now
-            last_step = _ == steps_per_epoch - 1 or bool(budget and self.state["elapsed"] >= budget)
-            if now - last_log >= t["log_every_s"] or last_step:  # every epoch ends with a step event
-                loss = float(window_loss) / window_steps
-                epoch_loss, epoch_steps = epoch_loss + loss * window_steps, epoch_steps + window_steps
-                self.events.emit("step", epoch=epoch, step=self.state["step"], loss=loss, lr=lr,
+            out_of_time = bool(budget and st["elapsed"] >= budget)
+            if now - last_log >= t["log_every_s"] or st["epoch_step"] == steps_per_epoch or out_of_time:
+                loss = float(window_loss) / window_steps  # every epoch ends with a step event
+                self._check_finite(loss, batch)
+                st["epoch_loss_sum"] += loss * window_steps
+                st["epoch_loss_steps"] += window_steps
+                self.events.emit("step", epoch=epoch, step=st["step"], loss=loss, lr=lr,
                                  samples_per_s=window_samples / max(now - last_log, 1e-9), progress=self.progress(),
-                                 elapsed=self.state["elapsed"], eta=self._eta(), memory=self._memory())
+                                 elapsed=st["elapsed"], eta=self._eta(), memory=self._memory())
                 window_loss.zero_()
                 window_steps = window_samples = 0
                 last_log = now
-            if budget and self.state["elapsed"] >= budget:
+            if out_of_time:
                 break
-        self._end_epoch(epoch, epoch_loss / max(1, epoch_steps))
+        train_loss = st["epoch_loss_sum"] / max(1, st["epoch_loss_steps"])
+        st.update(epoch_step=0, epoch_loss_sum=0.0, epoch_loss_steps=0)
+        self.epoch_rng = {}
+        self._end_epoch(epoch, train_loss)
+
+    def _check_finite(self, loss: float, batch: Any) -> None:
+        """Stop with a clear error once the loss is not finite; ``last.pt`` keeps the last finite epoch."""
+        if math.isfinite(loss):
+            return
+        where = f"the training loss became {loss} at step {self.state['step']}"
+        clean = batch[1] if isinstance(batch, (tuple, list)) else batch
+        if not isinstance(batch, (tuple, list)):
+            with torch.no_grad():
+                noisy = self.corruption(clean.to(self.device), self.noise_gen, sample_rate=self.task.sample_rate)
+            if not torch.isfinite(noisy).all():
+                raise TrainingError(f"{where}: the corruption {self.corruption.spec()} gives non-finite values")
+        if not torch.isfinite(clean).all():
+            raise TrainingError(f"{where}: the training data hold non-finite values")
+        raise TrainingError(f"{where} (training diverged: try a lower train.lr or a train.grad_clip)")
 
     def _end_epoch(self, epoch: int, train_loss: float) -> None:
         t = self.train_cfg
         started = time.perf_counter()
         val = self.validate()
+        if any(math.isnan(v) for v in val.values()):
+            raise TrainingError(f"validation after epoch {epoch} gave NaN ({', '.join(k for k, v in val.items() if math.isnan(v))}): "
+                                "the model diverged; last.pt keeps the previous epoch")
         self.state["epoch"] = epoch
         score = val.get(self.task.monitor, -val["loss"])
         improved = score > self.state["best"]

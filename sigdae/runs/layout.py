@@ -8,17 +8,21 @@
     preview.npz    clean / noisy / denoised validation examples of the last epoch
     STOP           present while a graceful stop is requested
     train.log      stdout and stderr of a training process started in the background
+    run.lock       locked by the one process that trains in the folder (:mod:`sigdae.runs.lock`)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from sigdae.config import dumps_toml, load_toml
 from sigdae.fileio import atomic_write_text
+from sigdae.runs import lock
 from sigdae.runs.events import EventLog, EventTail, Listener
 from sigdae.runs.preview import Preview, read_preview, write_preview
 from sigdae.runs.status import RunStatus, effective_status
@@ -67,15 +71,44 @@ class RunDir:
     def log_file(self) -> Path:
         return self.path / "train.log"
 
+    @property
+    def lock_file(self) -> Path:
+        return self.path / "run.lock"
+
     def checkpoint(self, name: str) -> Path:
         """``last`` or ``best``."""
         return {"last": self.last_checkpoint, "best": self.best_checkpoint}[name]
 
     def is_run(self) -> bool:
-        return self.path.is_dir() and any(f.exists() for f in (self.status_file, self.events_file, self.config_file))
+        return self.path.is_dir() and any(f.exists() for f in (self.status_file, self.events_file, self.config_file,
+                                                               self.lock_file))
 
     def create(self, exist_ok: bool = True) -> None:
         self.path.mkdir(parents=True, exist_ok=exist_ok)
+
+    def has_checkpoint(self) -> bool:
+        return self.last_checkpoint.exists() or self.best_checkpoint.exists()
+
+    # ---- the writer's lock ---------------------------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Be the folder's only writer for the body (:class:`~sigdae.errors.RunError` if another process
+        is); temporary files a killed writer left behind are removed first."""
+        with lock.hold(self.lock_file, str(self.path)):
+            self.remove_stale_temps()
+            yield
+
+    def is_locked(self) -> bool:
+        """True while a training process holds the folder."""
+        return lock.is_held(self.lock_file)
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Hidden temporary outputs (``.NAME.XXXXXXXX.tmp`` and the like) of a writer that was killed;
+        only call while holding the lock, when no other writer can be half-way through one."""
+        stale = [f for f in self.path.glob(".*") if _TEMP_NAME.match(f.name) and f.is_file()]
+        for f in stale:
+            f.unlink(missing_ok=True)
+        return stale
 
     # ---- config.toml -----------------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:
@@ -96,8 +129,12 @@ class RunDir:
     def write_status(self, status: RunStatus) -> None:
         atomic_write_text(self.status_file, status.to_json())
 
-    def effective_status(self, host: str | None = None) -> str:
-        return effective_status(self.read_status(), host)
+    def effective_status(self, host: str | None = None, status: RunStatus | None = None) -> str:
+        """The recorded status, corrected for a process that died without saying so; a folder whose lock
+        is held is running, whatever run.json says."""
+        if self.is_locked():
+            return "running"
+        return effective_status(status or self.read_status(), host)
 
     def updated(self) -> float:
         """When the run last said something: run.json's stamp, else the event log's or the folder's mtime."""
@@ -139,6 +176,9 @@ class RunDir:
         except OSError:
             return []
         return [line for line in text.splitlines() if line.strip()][-lines:]
+
+
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.[A-Za-z0-9]+$")  # sigdae.fileio.reserve_temp's names
 
 
 def _mtime(path: Path) -> float:

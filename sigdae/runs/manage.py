@@ -21,7 +21,7 @@ from typing import Any
 
 from sigdae.errors import RunError
 from sigdae.runs.layout import RunDir
-from sigdae.runs.status import LIVE, RESUMABLE, RunStatus, effective_status
+from sigdae.runs.status import LIVE, RESUMABLE, RunStatus
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class RunInfo:
 def load_run(path: str | os.PathLike, host: str | None = None) -> RunInfo:
     run = RunDir(path)
     info = run.read_status()
-    return RunInfo(name=run.name, path=run.path, status=effective_status(info, host), task=info.task,
+    return RunInfo(name=run.name, path=run.path, status=run.effective_status(host, info), task=info.task,
                    model=info.model, corruption=info.corruption, device=info.device, epoch=info.epoch,
                    best=info.best, monitor=info.monitor, updated=run.updated(), pid=info.pid)
 
@@ -135,7 +135,7 @@ def resume_run(run_dir: str | os.PathLike) -> int:
     """Continue a stopped or interrupted run from its ``last.pt``; returns the new pid."""
     run = RunDir(run_dir)
     info = run.read_status()
-    if effective_status(info) in LIVE:
+    if run.effective_status(status=info) in LIVE:
         raise RunError(f"{run.name} is still running")
     if not run.last_checkpoint.exists():
         raise RunError(f"{run.name} has no checkpoint (last.pt) to resume from")
@@ -158,8 +158,9 @@ def request_stop(run_dir: str | os.PathLike) -> bool:
 
 def terminate_run(run_dir: str | os.PathLike) -> bool:
     """SIGTERM the run's process (the trainer also stops gracefully on it)."""
-    info = RunDir(run_dir).read_status()
-    if effective_status(info) not in LIVE or info.pid is None:
+    run = RunDir(run_dir)
+    info = run.read_status()
+    if run.effective_status(status=info) not in LIVE or info.pid is None:
         return False
     try:
         os.kill(info.pid, signal.SIGTERM)

@@ -51,6 +51,7 @@ class RunStatus:
 
     def to_dict(self) -> dict[str, Any]:
         info = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        info["best"] = self.best if _finite(self.best) else None  # JSON has no infinities
         return {**self.extra, **info}
 
     def to_json(self) -> str:

@@ -1,0 +1,147 @@
+"""Nothing lost, nothing silently wrong: one writer per run folder, resume and start never destroy a
+model, mid-epoch resume, finite-or-fail training, torn event logs and stale temporary files."""
+
+import torch
+
+torch.set_num_threads(1)
+
+import functools  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+import sigdae.datasets.mnist as mnist_module  # noqa: E402
+from sigdae import checkpoint  # noqa: E402
+from sigdae.corruptions import CORRUPTIONS, Corruption  # noqa: E402
+from sigdae.errors import ConfigError, RunError, TrainingError  # noqa: E402
+from sigdae.recipes import recipe  # noqa: E402
+from sigdae.runs import EventLog, RunDir, read_events, scan_runs  # noqa: E402
+from sigdae.trainer import Trainer  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cached_mnist():
+    cached = functools.cache(mnist_module.load_mnist)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mnist_module, "load_mnist", cached)
+        yield
+
+
+def tiny(epochs=1, **train):
+    config = recipe("mnist")
+    config.update(device="cpu", seed=5, data={"limit": 256, "val_limit": 64})
+    config["model"]["channels"] = [8, 16, 16]
+    config["train"].update({"epochs": epochs, "steps_per_epoch": 6, "batch_size": 16, "log_every_s": 0.0, **train})
+    return config
+
+
+class StopAtStep:
+    """A listener that asks the run to stop once ``step`` training steps are done (mid-epoch)."""
+
+    def __init__(self, run_dir, step):
+        self.run, self.step = RunDir(run_dir), step
+
+    def __call__(self, event):
+        if event["type"] == "step" and event["step"] >= self.step:
+            self.run.request_stop()
+
+
+def test_a_stop_inside_an_epoch_resumes_where_it_stopped(tmp_path):
+    whole = tmp_path / "whole"
+    Trainer(tiny(epochs=2), whole).fit()
+    parted = tmp_path / "parted"
+    summary = Trainer(tiny(epochs=2), parted, listeners=[StopAtStep(parted, 4)]).fit()
+    assert summary["status"] == "stopped" and summary["steps"] == 4 and summary["epochs"] == 0
+    summary = Trainer(tiny(epochs=2), parted, resume=True).fit()
+    assert summary["status"] == "finished" and summary["steps"] == 12, "the first epoch must not start over"
+    a, b = (checkpoint.load(d / "last.pt")["model"]["state"] for d in (whole, parted))
+    for key in a:
+        assert torch.equal(a[key], b[key]), f"{key}: the resumed run saw other batches or noise"
+    epochs = [e for e in read_events(parted / "events.jsonl") if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2] and [e["step"] for e in epochs] == [6, 12]
+
+
+def test_best_alone_is_never_overwritten(tmp_path):
+    run = tmp_path / "r"
+    Trainer(tiny(), run).fit()
+    (run / "last.pt").unlink()
+    best = (run / "best.pt").read_bytes()
+    with pytest.raises(ConfigError, match="already holds a run") as fresh:
+        Trainer(tiny(), run).fit()
+    with pytest.raises(RunError, match="no last.pt") as resumed:
+        Trainer(tiny(), run, resume=True).fit()
+    assert "--init" in str(fresh.value) and "--init" in str(resumed.value)
+    assert (run / "best.pt").read_bytes() == best
+
+
+def test_one_writer_per_run_folder(tmp_path):
+    run = RunDir(tmp_path / "r")
+    with run.lock():
+        assert run.is_locked() and run.effective_status() == "running"
+        assert [r.status for r in scan_runs(tmp_path)] == ["running"]
+        with pytest.raises(RunError, match=r"in use by a live training process \(pid \d+"):
+            Trainer(tiny(), run.path).fit()
+        with pytest.raises(RunError, match="in use"):
+            Trainer(tiny(), run.path, resume=True).fit()
+    assert not run.is_locked()
+    assert not run.status_file.exists() and not run.config_file.exists(), "a refused writer wrote nothing"
+    assert Trainer(tiny(), run.path).fit()["status"] == "finished"
+
+
+def test_stale_temporary_files_are_removed_when_a_writer_takes_the_folder(tmp_path):
+    run = RunDir(tmp_path / "r")
+    run.create()
+    stale = [run.path / ".last.pt.0123abcd.tmp", run.path / ".preview.npz.deadbeef.npz"]
+    for f in stale:
+        f.write_bytes(b"half a file")
+    keep = run.path / "notes.txt"
+    keep.write_text("mine")
+    with run.lock():
+        assert not any(f.exists() for f in stale) and keep.exists()
+
+
+def test_a_torn_event_line_does_not_swallow_the_next_event(tmp_path):
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    log.emit("start")
+    log.close()
+    with open(path, "a") as f:
+        f.write('{"type": "step", "lo')  # the writer was killed here
+    log = EventLog(path)
+    log.emit("start", resumed=True)
+    log.close()
+    assert [(e["type"], e.get("resumed")) for e in read_events(path)] == [("start", None), ("start", True)]
+
+
+class NonFinite(Corruption):
+    """Turns every sample into NaN (a broken plugin)."""
+
+    supports = ("image", "waveform")
+
+    def draw_params(self, x, generator, sample_rate):
+        return {}
+
+    def apply_params(self, x, params, sample_rate):
+        return x * math.nan
+
+
+def test_a_non_finite_loss_fails_the_run_and_names_the_corruption(tmp_path):
+    CORRUPTIONS.add("test_nonfinite", NonFinite, origin="tests", replace=True)
+    config = tiny()
+    config["corruption"]["spec"] = "test_nonfinite"
+    run = RunDir(tmp_path / "r")
+    with pytest.raises(TrainingError, match="test_nonfinite") as info:
+        Trainer(config, run.path).fit()
+    assert "\n" not in str(info.value)
+    status = json.loads(run.status_file.read_text())
+    assert status["status"] == "failed" and status["best"] is None
+    assert not run.best_checkpoint.exists() and not run.last_checkpoint.exists(), "no NaN model is kept"
+
+
+def test_run_json_is_valid_json_before_the_first_epoch(tmp_path):
+    run = tmp_path / "r"
+    Trainer(tiny(epochs=2), run, listeners=[StopAtStep(run, 1)]).fit()
+    text = (run / "run.json").read_text()
+    assert "Infinity" not in text and json.loads(text)["best"] is None
