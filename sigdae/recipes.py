@@ -75,12 +75,16 @@ RECIPES["mnist-full"] = {
 }
 
 
-def recipe(name: str) -> dict[str, Any]:
-    from sigdae.config import ConfigError
+def recipe(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of the named recipe's run config, with ``overrides`` given as dotted keys set on it:
+    ``recipe("mnist", {"train.epochs": 1, "data.limit": 2048})``."""
+    from sigdae.config import ConfigError, set_dotted
 
     if name not in RECIPES:
         raise ConfigError(f"unknown recipe '{name}' (known: {', '.join(sorted(RECIPES))})")
     config = copy.deepcopy(RECIPES[name])
     config.pop("description", None)
     config["recipe"] = name
+    for key, value in (overrides or {}).items():
+        set_dotted(config, key, value)
     return config

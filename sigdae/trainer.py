@@ -397,8 +397,30 @@ class Trainer:
                 "monitor": self.task.monitor, "last": last, "run_dir": str(self.run_dir) if self.run_dir else None}
 
 
-def train(config: dict[str, Any], run_dir: str | os.PathLike | None = None, resume: bool = False,
+def train(config: dict[str, Any], run_dir: str | os.PathLike | None = None, *, resume: bool = False,
+          epochs: int | None = None, max_minutes: float | None = None, progress: bool | None = None,
           listeners: list[Listener] | None = None) -> dict[str, Any]:
-    """Train from a config dict (see ``sigdae.recipes``); returns a summary dict."""
-    return Trainer(config, run_dir, listeners=listeners, resume=resume).fit()
+    """Train a model from a run config and return a summary dict (status, epochs, steps, best, ...).
 
+    ``config`` is a recipe (``sigdae.recipe("mnist")``) or any dict of the same shape (see
+    docs/configuration.md). ``run_dir`` receives the config, event log, checkpoints and preview; without
+    it nothing is written (the model lives only in memory). ``epochs`` and ``max_minutes`` override the
+    config's ``[train]`` settings. ``progress`` shows a progress display on stderr (default: when stderr
+    is a terminal). ``resume`` continues the run in ``run_dir`` from its ``last.pt``.
+
+        summary = sigdae.train(sigdae.recipe("mnist"), "runs/mnist", max_minutes=2)
+        model = sigdae.load_model("runs/mnist")
+    """
+    import copy
+    import sys
+
+    config = copy.deepcopy(config)
+    for key, value in (("epochs", epochs), ("max_minutes", max_minutes)):
+        if value is not None:
+            config.setdefault("train", {})[key] = value
+    listeners = list(listeners or [])
+    if progress or (progress is None and sys.stderr.isatty()):
+        from sigdae.progress import ProgressDisplay
+
+        listeners.append(ProgressDisplay())
+    return Trainer(config, run_dir, listeners=listeners, resume=resume).fit()
