@@ -1,6 +1,6 @@
 """Lay out the speech training folders and the held-out benchmark material from a data root.
 
-    python benchmarks/speech_data.py --data ../shared/data/speech --out speechdata
+    python benchmarks/speech_data.py --data DATA_ROOT/speech --out speechdata
 
 Creates (as symlinks, nothing copied):
   OUT/clean_train/      LibriSpeech train-clean-100 (251 speakers)             -> training speech

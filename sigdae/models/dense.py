@@ -3,7 +3,7 @@
 Every model here takes (N, D), (N, C, T) or (N, C, H, W), flattens each sample to ``in_features`` values
 and returns a batch of the input's shape. Registered names:
 
-* ``dense`` - the seed notebook's DAE, 784-128-64-32-64-128-784, ReLU, sigmoid output, Glorot init;
+* ``dense`` - the classic Keras DAE, 784-128-64-32-64-128-784, ReLU, sigmoid output, Glorot init;
 * ``undercomplete`` - one bottleneck layer of ``code`` units;
 * ``sparse`` - a sparsity penalty on the code (KL to a target rate ``rho``, or mean |h|);
 * ``contractive`` - sigmoid encoder with the Frobenius norm of its Jacobian as penalty.
@@ -98,7 +98,7 @@ def flatten_input(owner: str, x: torch.Tensor, in_features: int) -> torch.Tensor
 
 @MODELS.register("dense")
 class DenseAE(Denoiser):
-    """Dense denoising autoencoder with a mirrored decoder (the seed notebook's 784-128-64-32-64-128-784).
+    """Dense denoising autoencoder with a mirrored decoder (the classic Keras 784-128-64-32-64-128-784).
 
     Options: ``in_features`` (flattened sample size), ``hidden`` (encoder sizes, the last is the code;
     the decoder mirrors them), ``activation`` (hidden layers), ``output_activation``, ``dropout``
