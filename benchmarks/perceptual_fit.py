@@ -21,7 +21,7 @@ import sys
 import torch
 
 from sigdae import audio, metrics
-from sigdae.perceptual_loss import PerceptualLoss
+from sigdae.losses.perceptual import PerceptualLoss
 
 
 def raw_pesq(mos: float) -> float:

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from sigdae.errors import DataError
+
 import gzip
 import zlib
 from importlib import resources
@@ -17,7 +19,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from sigdae.registry import DATASETS
 
 # IDX type code -> element dtype (always big-endian on disk).
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -25,7 +26,7 @@ _PREFIX = {"train": "train", "test": "t10k"}
 N_VAL_DEFAULT = 5000
 
 
-class DatasetError(ValueError):
+class DatasetError(DataError):
     """A data file is missing, malformed or truncated."""
 
 
@@ -152,5 +153,3 @@ def train_val_split(n_val: int = N_VAL_DEFAULT, seed: int = 0,
     return (MNIST.from_arrays(images, labels, perm[n_val:], split="train"),
             MNIST.from_arrays(images, labels, perm[:n_val], split="val"))
 
-
-DATASETS.add("mnist", MNIST, origin=__name__)

@@ -12,6 +12,8 @@ Items are float32 ``(1, T)`` (channels averaged). Noise is added later by corrup
 
 from __future__ import annotations
 
+from sigdae.errors import DataError
+
 import hashlib
 import os
 import random
@@ -24,14 +26,13 @@ from torch.utils.data import Dataset
 
 from sigdae import audio
 from sigdae.fileio import atomic_output
-from sigdae.registry import DATASETS
 
 _LIBRISPEECH = re.compile(r"^(\d+)-(\d+)-(\d+)$")  # <speaker>-<chapter>-<utterance>
 _VOICEBANK = re.compile(r"^([ps]\d+)_\d+")  # p287_001 (VCTK / VoiceBank-DEMAND)
 _FSDD = re.compile(r"^\d_([A-Za-z]+)_\d+$")  # <digit>_<speaker>_<take>
 
 
-class SpeechDataError(ValueError):
+class SpeechDataError(DataError):
     """Speech data is missing, mismatched or configured wrongly (one readable line)."""
 
 
@@ -274,7 +275,3 @@ class PairedFolders(Dataset):
 
 def _few(names: list[str], k: int = 5) -> str:
     return ", ".join(names[:k]) + (f" and {len(names) - k} more" if len(names) > k else "")
-
-
-DATASETS.add("clean_speech", CleanSpeech, origin=__name__)
-DATASETS.add("paired_folders", PairedFolders, origin=__name__)

@@ -20,7 +20,8 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from sigdae.fileio import reserve_temp
+from sigdae.errors import AudioError
+from sigdae.fileio import atomic_output, commit_temp, discard_temp, reserve_temp
 
 # Extensions tried when scanning a folder for recordings (anything else, e.g. MANIFEST.tsv, is ignored).
 AUDIO_EXTENSIONS = frozenset({
@@ -32,10 +33,6 @@ _FORMAT_BY_EXTENSION = {".opus": ("OGG", "OPUS"), ".oga": ("OGG", None), ".wave"
                         ".aif": ("AIFF", None), ".aifc": ("AIFF", None), ".snd": ("AU", None),
                         ".sph": ("NIST", None), ".mp3": ("MP3", "MPEG_LAYER_III")}
 _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
-
-
-class AudioError(ValueError):
-    """An audio file is missing, unreadable or cannot be written (one line naming the file)."""
 
 
 @dataclass(frozen=True)
@@ -157,22 +154,11 @@ def _as_frames(audio: Any, path: str, channels: int | None = None) -> np.ndarray
     return np.ascontiguousarray(audio.T)
 
 
-def _temp_path(path: str) -> str:
-    """Reserve a hidden temp file next to ``path`` (created with the usual umask-derived mode)."""
+def _check_folder(path: str) -> None:
+    """Audio is written only into an existing folder (a mistyped output path is an error, not a new tree)."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise _error(path, "write", f"folder {folder} does not exist")
-    try:
-        return reserve_temp(path)
-    except OSError as exc:
-        raise _error(path, "write", exc) from None
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
 
 
 def write(path: str | os.PathLike, audio: Any, sample_rate: int, subtype: str | None = None,
@@ -190,14 +176,11 @@ def write(path: str | os.PathLike, audio: Any, sample_rate: int, subtype: str | 
         frames = np.clip(frames, -1.0, 1.0)
     if int(sample_rate) != sample_rate or sample_rate <= 0:
         raise _error(path, "write", f"sample rate must be a positive integer, got {sample_rate}")
-    tmp = _temp_path(path)
+    _check_folder(path)
     try:
-        sf.write(tmp, frames, int(sample_rate), subtype=subtype, format=format)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        _remove(tmp)
-        if isinstance(exc, (AudioError, KeyboardInterrupt, SystemExit)):
-            raise
+        with atomic_output(path) as tmp:
+            sf.write(tmp, frames, int(sample_rate), subtype=subtype, format=format)
+    except Exception as exc:
         raise _error(path, "write", exc) from None
 
 
@@ -236,12 +219,16 @@ class StreamWriter:
             raise _error(self.path, "write", f"bad sample rate {sample_rate} or channel count {channels}")
         self.sample_rate, self.channels = int(sample_rate), int(channels)
         self.frames = 0
-        self._tmp = _temp_path(self.path)
+        _check_folder(self.path)
+        try:
+            self._tmp = reserve_temp(self.path)
+        except OSError as exc:
+            raise _error(self.path, "write", exc) from None
         try:
             self._file = sf.SoundFile(self._tmp, "w", self.sample_rate, self.channels, self.subtype,
                                       format=self.format)
         except Exception as exc:
-            _remove(self._tmp)
+            discard_temp(self._tmp)
             raise _error(self.path, "write", exc) from None
         self.closed = False
 
@@ -275,9 +262,9 @@ class StreamWriter:
         self.closed = True
         try:
             self._file.close()
-            os.replace(self._tmp, self.path)
+            commit_temp(self._tmp, self.path)
         except Exception as exc:
-            _remove(self._tmp)
+            discard_temp(self._tmp)
             raise _error(self.path, "write", exc) from None
 
     def abort(self) -> None:
@@ -288,7 +275,7 @@ class StreamWriter:
         try:
             self._file.close()
         finally:
-            _remove(self._tmp)
+            discard_temp(self._tmp)
 
     def __enter__(self) -> "StreamWriter":
         return self

@@ -11,6 +11,12 @@ import os
 import tomllib
 from typing import Any
 
+import tomli_w
+
+from sigdae.errors import ConfigError
+from sigdae.fileio import atomic_write_text  # noqa: F401  (its former home; callers may still import it here)
+from sigdae.values import parse_value
+
 TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 10,
     "max_minutes": 0.0,         # 0: no time budget; otherwise stop (and anneal the lr) by wall time
@@ -33,10 +39,6 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 }
 
 SCHEDULES = ("cosine", "linear", "constant", "plateau")
-
-
-class ConfigError(ValueError):
-    """A config file or override is invalid (one readable line)."""
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -83,40 +85,21 @@ def load_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+def _without_none(value: Any) -> Any:
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise ConfigError(f"cannot write {type(value).__name__} to TOML")
-
-
-def _toml_key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else _toml_value(key)
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_without_none(v) for v in value]
+    return value
 
 
 def dumps_toml(config: dict[str, Any]) -> str:
-    """TOML text for a config (top-level scalars, then one table per section; None values are left out)."""
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in config.items()
-             if not isinstance(v, dict) and v is not None]
-    for section, table in config.items():
-        if isinstance(table, dict):
-            lines += ["", f"[{section}]"]
-            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items() if v is not None]
-    return "\n".join(lines) + "\n"
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    from sigdae.fileio import atomic_output
-
-    with atomic_output(path) as tmp, open(tmp, "w") as f:
-        f.write(text)
+    """TOML text for a config: top-level scalars, then one table per section; None values are left out
+    (TOML has no null)."""
+    try:
+        return tomli_w.dumps(_without_none(config))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"cannot write the config as TOML: {exc}") from None
 
 
 def set_dotted(config: dict[str, Any], dotted: str, value: Any) -> None:
@@ -136,8 +119,4 @@ def apply_override(config: dict[str, Any], item: str) -> None:
     key, sep, text = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set takes KEY=VALUE, got {item!r}")
-    try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()
-    set_dotted(config, key.strip(), value)
+    set_dotted(config, key.strip(), parse_value(text))

@@ -25,18 +25,30 @@ def reserve_temp(path: str | os.PathLike, suffix: str = ".tmp") -> str:
             continue
 
 
+def commit_temp(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Move a finished temporary file into place (atomic: readers see the old file or the new one)."""
+    os.replace(tmp, path)
+
+
+def discard_temp(tmp: str | os.PathLike) -> None:
+    """Remove a temporary file that will not be committed (gone already is fine)."""
+    Path(tmp).unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
     """``with atomic_output("out.pt") as tmp: torch.save(obj, tmp)`` — ``out.pt`` appears only on success.
 
-    ``suffix`` matters for writers that pick the format from the extension (``.png``, ``.npz``)."""
+    ``suffix`` matters for writers that pick the format from the extension (``.png``, ``.npz``). Writers
+    that stay open across calls (``audio.StreamWriter``) use :func:`reserve_temp`, :func:`commit_temp`
+    and :func:`discard_temp` directly."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = reserve_temp(path, suffix)
     try:
         yield tmp
-        os.replace(tmp, path)
+        commit_temp(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        discard_temp(tmp)
         raise
 
 

@@ -33,10 +33,16 @@ def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
     raise ValueError(f"unknown reduction {reduction!r} (use one of {', '.join(_REDUCTIONS)})")
 
 
+def per_sample_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(N, ...) -> (N,): the mean squared error over all non-batch dims, in the inputs' dtype and
+    differentiable (the ``psnr`` loss uses it too)."""
+    return (pred - target).square().reshape(pred.shape[0], -1).mean(dim=1)
+
+
 def psnr(pred, target, data_range: float = 1.0, reduction: str = "mean") -> torch.Tensor:
     """Per-sample PSNR in dB over all non-batch dims: ``10 log10(range^2 / max(MSE, 1e-10))``."""
     pred, target = _pair(pred, target, "psnr")
-    mse = (pred - target).square().reshape(pred.shape[0], -1).mean(dim=1).clamp_min(MSE_FLOOR)
+    mse = per_sample_mse(pred, target).clamp_min(MSE_FLOOR)
     return _reduce(10.0 * torch.log10(data_range**2 / mse), reduction)
 
 
@@ -88,16 +94,23 @@ def _per_sample(db: torch.Tensor) -> torch.Tensor:
     return db.mean(dim=1) if db.ndim == 2 else db  # (N, C) -> mean over channels
 
 
-def si_sdr(estimate, reference, reduction: str = "mean", eps: float = 1e-8) -> torch.Tensor:
-    """Scale-invariant SDR in dB (zero-mean signals) over the last dim; channels are averaged per sample."""
-    est, ref = _waveforms(estimate, reference, "si_sdr")
-    est = est - est.mean(dim=-1, keepdim=True)
-    ref = ref - ref.mean(dim=-1, keepdim=True)
+def si_sdr_db(estimate: torch.Tensor, reference: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Scale-invariant SDR in dB (Le Roux et al. 2019) of each signal along the last dim, in the inputs'
+    dtype and differentiable (the ``si_sdr`` loss uses it too): both signals are made zero-mean, the
+    reference is scaled by alpha = <est, ref> / ||ref||^2, and SI-SDR = 10 log10(||alpha ref||^2 /
+    ||est - alpha ref||^2), with ``eps`` added to every sum so silence stays finite."""
+    est = estimate - estimate.mean(dim=-1, keepdim=True)
+    ref = reference - reference.mean(dim=-1, keepdim=True)
     alpha = (est * ref).sum(-1, keepdim=True) / (ref.square().sum(-1, keepdim=True) + eps)
     target = alpha * ref
     noise = est - target
-    db = 10 * torch.log10((target.square().sum(-1) + eps) / (noise.square().sum(-1) + eps))
-    return _reduce(_per_sample(db), reduction)
+    return 10 * torch.log10((target.square().sum(-1) + eps) / (noise.square().sum(-1) + eps))
+
+
+def si_sdr(estimate, reference, reduction: str = "mean", eps: float = 1e-8) -> torch.Tensor:
+    """Scale-invariant SDR in dB (zero-mean signals) over the last dim; channels are averaged per sample."""
+    est, ref = _waveforms(estimate, reference, "si_sdr")
+    return _reduce(_per_sample(si_sdr_db(est, ref, eps)), reduction)
 
 
 def snr(estimate, reference, reduction: str = "mean", eps: float = 1e-8) -> torch.Tensor:
@@ -145,4 +158,4 @@ def stoi(estimate, reference, sample_rate: int, extended: bool = False) -> float
     return scores[0] if single else scores
 
 
-__all__ = ["psnr", "ssim", "si_sdr", "snr", "pesq_wb", "stoi", "MSE_FLOOR"]
+__all__ = ["psnr", "ssim", "si_sdr", "snr", "pesq_wb", "stoi", "per_sample_mse", "si_sdr_db", "MSE_FLOOR"]

@@ -1,4 +1,4 @@
-"""One registration mechanism for corruptions, models, losses and datasets.
+"""One registration mechanism for corruptions, models and losses.
 
 Built-ins register with a decorator; other distributions add entries through the entry-point group
 ``sigdae.<kind>`` (e.g. ``sigdae.corruptions``). Plugins are imported lazily, on the first lookup, and a
@@ -13,8 +13,10 @@ import inspect
 import re
 from typing import Any, Callable, Iterator
 
+from sigdae.errors import PluginError
 
-class RegistryError(LookupError):
+
+class RegistryError(PluginError):
     """A name is unknown, taken twice, or its plugin failed to load."""
 
 
@@ -110,4 +112,3 @@ class Registry:
 CORRUPTIONS = Registry("corruptions")
 MODELS = Registry("models")
 LOSSES = Registry("losses")
-DATASETS = Registry("datasets")

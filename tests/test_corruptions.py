@@ -111,3 +111,34 @@ def test_draw_then_apply_shows_exactly_what_was_applied():
 
 def test_names_lists_builtins():
     assert set(IMAGE_BUILTINS) <= set(names())
+
+
+def test_operators_compose_without_the_parser():
+    gaussian, masking, speckle = get("gaussian")(std=0.2), get("masking")(), get("speckle")()
+    chain = gaussian + masking + speckle
+    assert isinstance(chain, Chain) and chain.steps == [gaussian, masking, speckle]  # flattened
+    either = gaussian | masking
+    assert isinstance(either, OneOf) and either.choices == [gaussian, masking]
+    assert parse(chain.spec()) == chain and parse(either.spec()) == either
+
+
+@pytest.mark.parametrize("label", ["plain", "two words", 'q"uote', "back\\slash", "é and 中", "tab\there",
+                                   "line\nbreak", "ctl\x01", "none", "true", "1.5"])
+def test_string_parameters_round_trip_through_a_spec(monkeypatch, label):
+    from sigdae.corruptions.base import Corruption, Param
+    from sigdae.registry import CORRUPTIONS
+
+    class Labelled(Corruption):
+        name = "labelled"
+        params = (Param("label", "plain", "any text", "str"),)
+
+        def apply_params(self, x, params, sample_rate):
+            return x
+
+    monkeypatch.setitem(CORRUPTIONS._entries, "labelled", Labelled)
+    monkeypatch.setitem(CORRUPTIONS._origins, "labelled", __name__)
+    c = Labelled(label=label)
+    assert "\n" not in c.spec()
+    assert parse(c.spec()) == c
+    text = dumps_toml({"corruption": {"spec": c.spec()}})
+    assert parse(tomllib.loads(text)["corruption"]["spec"]) == c

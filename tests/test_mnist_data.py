@@ -11,7 +11,6 @@ import pytest  # noqa: E402
 from sigdae.datasets.mnist import (  # noqa: E402
     MNIST, DatasetError, bundled_dir, load_mnist, read_idx, train_val_split,
 )
-from sigdae.registry import DATASETS  # noqa: E402
 
 CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
 
@@ -197,9 +196,6 @@ def test_train_val_split_never_touches_test_split(tmp_path):
     assert seen == {tuple(x.flatten().tolist()) for x in torch.from_numpy(imgs)}
 
 
-def test_registry_entry():
-    assert "mnist" in DATASETS.list()
-    assert DATASETS.get("mnist") is MNIST
-    assert DATASETS.origin("mnist") == "sigdae.datasets.mnist"
-    info = DATASETS.describe("mnist")
+def test_describe():
+    info = MNIST.describe()
     assert info["item_shape"] == (1, 28, 28) and info["splits"] == {"train": 60000, "test": 10000}

@@ -7,7 +7,7 @@ torch.set_num_threads(1)
 
 from sigdae.losses import LOSSES, LossError, build_loss  # noqa: E402
 from sigdae.metrics import pesq_wb  # noqa: E402
-from sigdae.perceptual_loss import PerceptualLoss, bark_bands  # noqa: E402
+from sigdae.losses.perceptual import PerceptualLoss, bark_bands  # noqa: E402
 
 SR = 16000
 

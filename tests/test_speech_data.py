@@ -8,7 +8,6 @@ from torch.utils.data import DataLoader
 
 from sigdae import audio
 from sigdae.datasets.speech import (CleanSpeech, PairedFolders, SpeechDataError, speaker_of, split_by_speaker)
-from sigdae.registry import DATASETS
 
 torch.set_num_threads(1)
 
@@ -185,8 +184,3 @@ def test_paired_folders_reports_missing_pairs(paired, tmp_path):
     (tmp_path / "only" / "clean").mkdir()
     with pytest.raises(SpeechDataError, match="noisy"):
         PairedFolders(tmp_path / "only")
-
-
-def test_registered_in_datasets():
-    assert DATASETS.get("clean_speech") is CleanSpeech
-    assert DATASETS.get("paired_folders") is PairedFolders

@@ -6,10 +6,11 @@ Other packages add types through the ``sigdae.corruptions`` entry-point group.
 
 from sigdae.corruptions.base import Corruption, CorruptionError, Param, Params, SIGNAL_KINDS
 from sigdae.corruptions.compose import Chain, OneOf
-from sigdae.corruptions.spec import format_value, from_config, parse
+from sigdae.corruptions.spec import from_config, parse
 from sigdae.corruptions import image as _image  # noqa: F401  (registers the image built-ins)
 from sigdae.corruptions import audio as _audio  # noqa: F401  (registers the audio built-ins)
 from sigdae.registry import CORRUPTIONS
+from sigdae.values import format_value
 
 
 def get(name: str) -> type[Corruption]:

@@ -9,6 +9,9 @@ A corruption turns a clean batch into a noisy one in two steps:
 
 ``corruption(x, generator)`` does both. Every corruption has a probability ``p`` of touching each
 sample, declares its parameters (default, range, help) and the signal kinds it supports.
+
+Layering: ``base`` (this contract) <- ``compose`` (Chain, OneOf and the ``+``/``|`` operators) <- ``spec``
+(the parser); the built-in corruptions build on ``base``.
 """
 
 from __future__ import annotations
@@ -19,12 +22,11 @@ from typing import Any, ClassVar, Sequence
 
 import torch
 
+from sigdae.errors import CorruptionError
+from sigdae.values import format_call
+
 SIGNAL_KINDS = ("image", "waveform", "spectrogram")
 Params = dict[str, Any]
-
-
-class CorruptionError(ValueError):
-    """A corruption was configured or used wrongly (one readable line)."""
 
 
 @dataclass(frozen=True)
@@ -218,8 +220,6 @@ class Corruption:
 
     def spec(self) -> str:
         """The spec string that rebuilds this corruption (only values that differ from the defaults)."""
-        from sigdae.corruptions.spec import format_call
-
         values = {} if self.p == 1.0 else {"p": self.p}
         values.update({prm.name: self.config[prm.name] for prm in self.params
                        if self.config[prm.name] != prm.default})
@@ -234,15 +234,7 @@ class Corruption:
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.to_config() == self.to_config()
 
-    def __add__(self, other: "Corruption") -> "Corruption":
-        from sigdae.corruptions.compose import Chain
-
-        return Chain([*_steps(self), *_steps(other)])
-
-    def __or__(self, other: "Corruption") -> "Corruption":
-        from sigdae.corruptions.compose import OneOf
-
-        return OneOf([self, other])
+    # ``a + b`` (a Chain) and ``a | b`` (a OneOf) are defined in compose.py, which builds on this class.
 
     def _check_input(self, x: torch.Tensor, sample_rate: int | None) -> None:
         if not torch.is_tensor(x) or x.dim() < 2:
@@ -250,12 +242,6 @@ class Corruption:
                                   f"{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
         if self.needs_sample_rate and not sample_rate:
             raise CorruptionError(f"{self.name}: needs the sample rate (pass sample_rate=...)")
-
-
-def _steps(c: Corruption) -> list[Corruption]:
-    from sigdae.corruptions.compose import Chain
-
-    return list(c.steps) if isinstance(c, Chain) else [c]
 
 
 def select(params: Params, index: torch.Tensor) -> Params:

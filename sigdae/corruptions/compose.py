@@ -1,4 +1,8 @@
-"""Composition: a sequence of corruptions (``a + b``) and a random choice among them (``a | b``)."""
+"""Composition: a sequence of corruptions (``a + b``) and a random choice among them (``a | b``).
+
+Importing this module defines the ``+`` and ``|`` operators on :class:`Corruption` (the base class
+cannot import its own subclasses); ``sigdae.corruptions`` imports it, so they are always there.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any, Sequence
 import torch
 
 from sigdae.corruptions.base import Corruption, CorruptionError, Params, select
+from sigdae.values import format_value
 
 
 class Chain(Corruption):
@@ -32,8 +37,6 @@ class Chain(Corruption):
 
     def spec(self) -> str:
         if self.p != 1.0:
-            from sigdae.corruptions.spec import format_value
-
             return f"chain({', '.join(s.spec() for s in self.steps)}, p={format_value(self.p)})"
         return " + ".join(_wrap(s, OneOf) for s in self.steps)
 
@@ -76,8 +79,6 @@ class OneOf(Corruption):
 
     def spec(self) -> str:
         if self.weights != [1.0] * len(self.choices) or self.p != 1.0:
-            from sigdae.corruptions.spec import format_value
-
             extra = "" if self.weights == [1.0] * len(self.choices) else f", weights={format_value(self.weights)}"
             extra += "" if self.p == 1.0 else f", p={format_value(self.p)}"
             return f"oneof({', '.join(c.spec() for c in self.choices)}{extra})"
@@ -91,3 +92,19 @@ class OneOf(Corruption):
 def _wrap(c: Corruption, needs_parens: type) -> str:
     s = c.spec()
     return f"({s})" if isinstance(c, needs_parens) and not s.startswith(("(", "oneof(")) else s
+
+
+def _steps(c: Corruption) -> list[Corruption]:
+    return list(c.steps) if isinstance(c, Chain) else [c]
+
+
+def _then(first: Corruption, second: Corruption) -> Corruption:
+    return Chain([*_steps(first), *_steps(second)])
+
+
+def _either(first: Corruption, second: Corruption) -> Corruption:
+    return OneOf([first, second])
+
+
+Corruption.__add__ = _then  # type: ignore[method-assign]
+Corruption.__or__ = _either  # type: ignore[method-assign]

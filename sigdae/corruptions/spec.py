@@ -21,9 +21,11 @@ from typing import Any
 from sigdae.corruptions.base import Corruption, CorruptionError
 from sigdae.corruptions.compose import Chain, OneOf
 from sigdae.registry import CORRUPTIONS, RegistryError
+from sigdae.values import format_call, format_value, parse_quoted, parse_word
+
+__all__ = ["parse", "from_config", "format_value", "format_call"]
 
 _TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[()\[\],=+|])|(?P<word>[^\s()\[\],=+|"]+))')
-_BARE = re.compile(r"^[A-Za-z0-9_./~:-]+$")
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -132,26 +134,10 @@ class _Parser:
             self.take("]")
             return items
         if kind == "str":
-            return bytes(tok[1:-1], "utf-8").decode("unicode_escape")
+            return parse_quoted(tok)
         if kind != "word":
             raise self.error(f"expected a value, found {tok!r}")
-        return _word_value(tok)
-
-
-def _word_value(tok: str) -> Any:
-    low = tok.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low in ("none", "null"):
-        return None
-    try:
-        return int(tok)
-    except ValueError:
-        pass
-    try:
-        return float(tok)
-    except ValueError:
-        return tok
+        return parse_word(tok)
 
 
 def _build(name: str, positional: list[Corruption], kwargs: dict[str, Any], error) -> Corruption:
@@ -171,28 +157,6 @@ def _build(name: str, positional: list[Corruption], kwargs: dict[str, Any], erro
 def parse(text: str) -> Corruption:
     """Build a corruption from a spec string."""
     return _Parser(text).parse()
-
-
-def format_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(int(value)) + ".0" if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, int):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
-    if value is None:
-        return "none"
-    text = str(value)
-    if _BARE.match(text) and not isinstance(_word_value(text), (int, float, bool)) and text.lower() not in ("none", "null"):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def format_call(name: str, values: dict[str, Any]) -> str:
-    args = ", ".join(f"{k}={format_value(v)}" for k, v in values.items())
-    return f"{name}({args})"
 
 
 def from_config(config: Any) -> Corruption:

@@ -19,7 +19,8 @@ from typing import Sequence
 
 import torch
 
-from sigdae.losses import Loss, LossError, register_loss
+from sigdae.errors import LossError
+from sigdae.losses.base import Loss, register_loss
 
 
 def as_rows(x: torch.Tensor, owner: str) -> torch.Tensor:

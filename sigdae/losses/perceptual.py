@@ -22,8 +22,9 @@ import math
 
 import torch
 
-from sigdae.losses import Loss, LossError, register_loss
-from sigdae.spectral_losses import as_rows, stft_complex
+from sigdae.errors import LossError
+from sigdae.losses.base import Loss, register_loss
+from sigdae.losses.spectral import as_rows, stft_complex
 
 _LOUDNESS_EXPONENT = 0.23  # Zwicker's power law, as in PESQ above 4 Bark
 _LOUDNESS_SCALE = 0.1866  # PESQ's loudness calibration for 16 kHz
