@@ -13,6 +13,7 @@ from typing import Any
 
 import tomli_w
 
+from sigdae.config_schema import check_keys, check_sections, check_train
 from sigdae.errors import ConfigError
 from sigdae.fileio import atomic_write_text  # noqa: F401  (its former home; callers may still import it here)
 from sigdae.values import parse_value
@@ -56,6 +57,7 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def complete(config: dict[str, Any]) -> dict[str, Any]:
     """Fill defaults and check the shape of a config."""
     config = copy.deepcopy(config)
+    check_sections(config)
     for key in ("task", "model"):
         if key not in config:
             raise ConfigError(f"config needs '{key}'")
@@ -66,10 +68,9 @@ def complete(config: dict[str, Any]) -> dict[str, Any]:
     config.setdefault("corruption", {"spec": ""})
     config.setdefault("loss", {"spec": "mse"})
     config.setdefault("data", {})
-    unknown = sorted(set(config.get("train", {})) - set(TRAIN_DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown [train] setting '{unknown[0]}' (known: {', '.join(TRAIN_DEFAULTS)})")
+    check_keys("[train]", config.get("train", {}), TRAIN_DEFAULTS)
     config["train"] = {**TRAIN_DEFAULTS, **config.get("train", {})}
+    check_train(config["train"], TRAIN_DEFAULTS)
     if config["train"]["schedule"] not in SCHEDULES:
         raise ConfigError(f"unknown train.schedule '{config['train']['schedule']}' (known: {', '.join(SCHEDULES)})")
     return config

@@ -1,10 +1,10 @@
-"""Pure parts of the TUI: run directories and process state, the event fold, plots, pictures, the form rules."""
+"""Pure parts of the TUI and what it stands on: run directories and process state (``sigdae.runs``), the
+event fold, plots, pictures, the form rules."""
 
 import torch
 
 torch.set_num_threads(1)
 
-import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -13,10 +13,13 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from sigdae.tui import render, runs  # noqa: E402
+from sigdae import runs  # noqa: E402
+from sigdae.runs import RunDir, RunStatus  # noqa: E402
+from sigdae.tui import render  # noqa: E402
 from sigdae.tui.catalog import load_catalog  # noqa: E402
+from sigdae.tui.formatting import format_age, format_duration  # noqa: E402
 from sigdae.tui.plot import Series, braille_plot  # noqa: E402
-from sigdae.tui.run_form import build_config, check_corruption, initial_values  # noqa: E402
+from sigdae.tui.run_form import build_config, check_corruption, fields_for_task, initial_values  # noqa: E402
 from sigdae.tui.run_state import RunState  # noqa: E402
 
 HOST = os.uname().nodename
@@ -38,9 +41,14 @@ def dead_pid():
 
 
 def write_run(path, **info):
-    path.mkdir(parents=True)
-    (path / "run.json").write_text(json.dumps({"host": HOST, "updated": time.time(), **info}))
+    run = RunDir(path)
+    run.create(exist_ok=False)
+    run.write_status(RunStatus(**{"host": HOST, "updated": time.time(), **info}))
     return path
+
+
+def status_of(**info) -> str:
+    return runs.effective_status(RunStatus.from_dict(info))
 
 
 def test_pid_alive_needs_a_live_sigdae_process(live_pid, dead_pid):
@@ -56,12 +64,12 @@ def test_pid_alive_needs_a_live_sigdae_process(live_pid, dead_pid):
 
 
 def test_effective_status(live_pid, dead_pid):
-    assert runs.effective_status({"status": "running", "pid": live_pid, "host": HOST}) == "running"
-    assert runs.effective_status({"status": "running", "pid": dead_pid, "host": HOST}) == "interrupted"
-    assert runs.effective_status({"status": "starting", "pid": dead_pid, "host": HOST}) == "failed"
-    assert runs.effective_status({"status": "running", "pid": dead_pid, "host": "elsewhere"}) == "running"
-    assert runs.effective_status({"status": "finished", "pid": dead_pid}) == "finished"
-    assert runs.effective_status({}) == "unknown"
+    assert status_of(status="running", pid=live_pid, host=HOST) == "running"
+    assert status_of(status="running", pid=dead_pid, host=HOST) == "interrupted"
+    assert status_of(status="starting", pid=dead_pid, host=HOST) == "failed"
+    assert status_of(status="running", pid=dead_pid, host="elsewhere") == "running"
+    assert status_of(status="finished", pid=dead_pid) == "finished"
+    assert status_of() == "unknown"
 
 
 def test_scan_runs_lists_runs_newest_first(tmp_path, live_pid, dead_pid):
@@ -70,8 +78,8 @@ def test_scan_runs_lists_runs_newest_first(tmp_path, live_pid, dead_pid):
     write_run(tmp_path / "b", status="running", pid=live_pid, updated=time.time() - 10)
     write_run(tmp_path / "c", status="running", pid=dead_pid, updated=time.time() - 60)
     (tmp_path / "not-a-run").mkdir()
-    (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "events.jsonl").write_text("")
+    RunDir(tmp_path / "d").create()
+    RunDir(tmp_path / "d").events_file.write_text("")
     found = runs.scan_runs(tmp_path)
     assert [r.name for r in found] == ["d", "b", "c", "a"]  # d: no run.json, dated by its events file
     by_name = {r.name: r for r in found}
@@ -79,7 +87,7 @@ def test_scan_runs_lists_runs_newest_first(tmp_path, live_pid, dead_pid):
     assert by_name["a"].status == "finished" and by_name["a"].best == 21.5 and by_name["a"].epoch == 3
     assert by_name["b"].live and not by_name["b"].resumable
     assert by_name["c"].status == "interrupted" and not by_name["c"].resumable  # no last.pt
-    (tmp_path / "c" / "last.pt").write_bytes(b"x")
+    RunDir(tmp_path / "c").last_checkpoint.write_bytes(b"x")
     assert runs.load_run(tmp_path / "c").resumable
     assert by_name["d"].status == "unknown"
     assert runs.scan_runs(tmp_path / "missing") == []
@@ -88,8 +96,8 @@ def test_scan_runs_lists_runs_newest_first(tmp_path, live_pid, dead_pid):
 def test_stop_delete_and_resume_refuse_what_they_must(tmp_path, live_pid, dead_pid):
     live = write_run(tmp_path / "live", status="running", pid=live_pid)
     done = write_run(tmp_path / "done", status="finished", pid=dead_pid)
-    assert runs.request_stop(live) and (live / "STOP").exists()
-    assert not runs.request_stop(done) and not (done / "STOP").exists()
+    assert runs.request_stop(live) and RunDir(live).stop_requested()
+    assert not runs.request_stop(done) and not RunDir(done).stop_requested()
     with pytest.raises(RuntimeError, match="running"):
         runs.delete_run(live)
     with pytest.raises(RuntimeError, match="running"):
@@ -110,15 +118,15 @@ def test_names_and_durations(tmp_path):
     first = runs.suggest_run_name(tmp_path, "mnist", now=0)
     (tmp_path / first).mkdir()
     assert runs.suggest_run_name(tmp_path, "mnist", now=0) == f"{first}-2"
-    assert [runs.format_age(s) for s in (5, 125, 7300, 200000)] == ["5s", "2m", "2h", "2d"]
-    assert runs.format_duration(None) == "--:--" and runs.format_duration(75) == "01:15"
-    assert runs.format_duration(3725) == "1:02:05"
+    assert [format_age(s) for s in (5, 125, 7300, 200000)] == ["5s", "2m", "2h", "2d"]
+    assert format_duration(None) == "--:--" and format_duration(75) == "01:15"
+    assert format_duration(3725) == "1:02:05"
 
 
 def test_log_tail(tmp_path):
-    (tmp_path / "train.log").write_text("a\n\nb\nTraceback\nValueError: bad\n")
-    assert runs.log_tail(tmp_path, 2) == ["Traceback", "ValueError: bad"]
-    assert runs.log_tail(tmp_path / "nothing") == []
+    RunDir(tmp_path).log_file.write_text("a\n\nb\nTraceback\nValueError: bad\n")
+    assert RunDir(tmp_path).log_tail(2) == ["Traceback", "ValueError: bad"]
+    assert RunDir(tmp_path / "nothing").log_tail() == []
 
 
 def test_run_state_folds_events():
@@ -154,6 +162,16 @@ def test_braille_plot():
     assert braille_plot([Series("x", [0], [float("nan")], "red")], 40, 8, log_y=True).plain.strip()
 
 
+def test_braille_plot_draws_losses_that_are_not_positive_on_a_linear_axis():
+    """The MNIST recipe's loss is -PSNR: a log axis would drop every point, so the plot goes linear."""
+    series = [Series("train", [0.1, 0.2, 0.3], [-11.0, -14.5, -16.0], "green")]
+    text = braille_plot(series, width=40, height=8, log_y=True)
+    assert "waiting" not in text.plain and any(0x2800 < ord(ch) <= 0x28FF for ch in text.plain)
+    assert "-11" in text.plain.split("\n")[0] or "-10" in text.plain.split("\n")[0]
+    assert "linear y" in text.plain
+    assert "linear y" not in braille_plot([Series("t", [0, 1], [0.5, 0.2], "green")], 40, 8, log_y=True).plain
+
+
 def test_image_and_spectrogram_rendering():
     img = np.zeros((28, 28))
     img[:14] = 1.0
@@ -187,7 +205,67 @@ def test_form_rules_build_a_config_or_explain_the_problem(tmp_path):
     assert "learning rate must be a number" in errors["lr"] and "whole number" in errors["batch_size"]
     assert "unknown option 'nonsense'" in errors["model"] and "ended early" in errors["corruption"]
     with pytest.raises(ValueError, match="does not work on images"):
-        check_corruption("hum", "mnist")
+        check_corruption("hum", catalog.task("mnist"))
+
+
+def test_form_tasks_come_from_the_task_registry():
+    from sigdae.tasks import TASKS
+
+    catalog = load_catalog()
+    assert catalog.tasks()[0] == "mnist" and {"speech-spec", "speech-wave"} <= set(catalog.tasks())
+    for name in TASKS.list():  # "speech" too: every registered task has its label and signal
+        task = catalog.task(name)
+        assert catalog.task_label(name) == TASKS.get(name).label and task.signal in ("image", "waveform")
+    assert catalog.task_label("not-registered") == "not-registered"
+    assert "clean_dirs" in fields_for_task(catalog.task("speech")) and "limit" not in fields_for_task(catalog.task("speech"))
+    assert "limit" in fields_for_task(catalog.task("mnist")) and "rir_dir" not in fields_for_task(catalog.task("mnist"))
+
+
+def speech_folders(root):
+    clean, noise, rirs, pairs = (root / name for name in ("clean", "noise", "rirs", "pairs"))
+    for folder in (clean, noise, rirs, pairs / "clean", pairs / "noisy"):
+        folder.mkdir(parents=True)
+    return clean, noise, rirs, pairs
+
+
+@pytest.mark.parametrize("recipe", ["speech-spec", "speech-wave"])
+def test_form_starts_a_speech_recipe_with_its_defaults(tmp_path, recipe):
+    """"auto" (the task's default noise mix) is a valid corruption; RIR and validation-pair folders are
+    fields of their own, checked as typed."""
+    catalog = load_catalog()
+    clean, noise, rirs, pairs = speech_folders(tmp_path)
+    defaults = catalog.recipes[recipe]
+    values = {**initial_values(defaults), "clean_dirs": str(clean)}
+    config, errors = build_config(catalog, recipe, values, defaults["model"]["name"], {},
+                                  defaults["corruption"]["spec"], "cpu")
+    assert errors == {}, errors
+    assert config["corruption"] == {"spec": "auto"} and config["task"] == recipe
+    assert config["data"]["clean_dirs"] == [str(clean)] and config["data"]["rir_dir"] == ""
+    assert config["data"]["snr_db"] == defaults["data"]["snr_db"]
+
+    values.update(noise_dirs=str(noise), rir_dir=str(rirs), pairs_dir=str(pairs))
+    config, errors = build_config(catalog, recipe, values, defaults["model"]["name"], {}, "auto", "cpu")
+    assert errors == {}, errors
+    assert config["data"]["rir_dir"] == str(rirs) and config["data"]["pairs_dir"] == str(pairs)
+    assert config["data"]["noise_dirs"] == [str(noise)]
+
+    values.update(rir_dir=str(tmp_path / "missing"), pairs_dir=str(clean))
+    _, errors = build_config(catalog, recipe, values, defaults["model"]["name"], {}, "auto", "cpu")
+    assert errors["rir_dir"] == f"RIR folder: no such folder: {tmp_path / 'missing'}"
+    assert "has no clean/ or noisy/ inside" in errors["pairs_dir"]
+    assert "corruption" not in errors
+
+
+def test_auto_corruption_is_checked_against_the_task_and_its_data(tmp_path):
+    catalog = load_catalog()
+    assert check_corruption("auto", catalog.task("mnist")) == "auto"  # noise_factor(factor=0.5)
+    assert check_corruption(" auto ", catalog.task("speech-wave"), {"clean_dirs": [str(tmp_path)]}) == "auto"
+    with pytest.raises(ValueError, match=r"corruption: auto: data.rumble=-1"):
+        check_corruption("auto", catalog.task("speech"), {"rumble": -1})
+    with pytest.raises(ValueError, match="registered task"):
+        check_corruption("auto", None)
+    with pytest.raises(ValueError, match="unknown corruption"):
+        check_corruption("auto + gaussian", catalog.task("speech"))
 
 
 def test_graphics_protocol_detection_uses_the_environment_only():
@@ -205,7 +283,7 @@ def test_graphics_protocol_detection_uses_the_environment_only():
     assert detect() is None
     # tmux and screen do not pass graphics through; NO_COLOR means text
     assert detect(TERM="tmux-256color", KITTY_WINDOW_ID="1") is None
-    assert detect(TERM="xterm-kitty", TMUX="/tmp/tmux-0/default,1,0") is None
+    assert detect(TERM="xterm-kitty", TMUX="/run/user/1000/tmux/default,1,0") is None
     assert detect(TERM="screen.xterm-256color", TERM_PROGRAM="WezTerm") is None
     assert detect(TERM="xterm-kitty", NO_COLOR="1") is None
     # the override wins
@@ -279,17 +357,15 @@ def test_launched_runs_do_not_inherit_the_tuis_lower_priority(tmp_path):
 
     script = textwrap.dedent(f"""
         import os, sys, time
-        from pathlib import Path
-        from sigdae.tui.runs import _spawn
+        from sigdae.runs import RunDir
+        from sigdae.runs.manage import _spawn
         os.nice(10)                                   # as sigdae.tui.app.run does
-        run_dir = Path({str(tmp_path)!r})
-        _spawn([sys.executable, "-c", "import os; print(os.nice(0))"], run_dir)
-        for _ in range(100):
-            text = (run_dir / "train.log").read_text().strip()
-            if text:
-                break
-            time.sleep(0.05)
-        print(text)
+        run = RunDir({str(tmp_path)!r})
+        _spawn([sys.executable, "-c", "import os; print(os.nice(0))"], run)
+        deadline = time.monotonic() + 20
+        while not run.log_file.read_text().strip() and time.monotonic() < deadline:
+            time.sleep(0.05)                          # polls until the child has written
+        print(run.log_file.read_text().strip())
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     expected = "0" if os.geteuid() == 0 else "10"   # only a privileged user may raise priority again

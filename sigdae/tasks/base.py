@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import torch
 
+from sigdae.config_schema import check_keys
 from sigdae.corruptions import Corruption
 from sigdae.errors import ConfigError
 from sigdae.registry import Registry
@@ -47,8 +48,10 @@ class Task:
     data_defaults: dict[str, Any] = {}  # the [data] settings it reads, with their defaults
 
     def data(self, config: dict[str, Any]) -> dict[str, Any]:
-        """The run's [data] settings over the task's defaults."""
-        return {**self.data_defaults, **config.get("data", {})}
+        """The run's [data] settings over the task's defaults (an unknown key is a one-line error)."""
+        data = config.get("data", {})
+        check_keys(f"[data] (task {self.name})", data, self.data_defaults)
+        return {**self.data_defaults, **data}
 
     def default_corruption(self, data: dict[str, Any]) -> Corruption:
         """What ``corruption.spec = "auto"`` means for this task."""

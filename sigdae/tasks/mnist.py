@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from sigdae.corruptions import Corruption, get
-from sigdae.tasks.base import TASKS, Task, TaskData, TensorBatches, fixed_noisy
+from sigdae.tasks.base import TASKS, Task, TaskData, TaskError, TensorBatches, fixed_noisy
 
 
 def image_metrics(pred: torch.Tensor, clean: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -17,11 +17,20 @@ def image_metrics(pred: torch.Tensor, clean: torch.Tensor) -> dict[str, torch.Te
     return {"psnr": psnr(pred, clean, reduction="none"), "ssim": ssim(pred, clean, reduction="none")}
 
 
+def only_digits(split: Any, digits: list[int]) -> Any:
+    """The images of ``split`` whose label is one of ``digits``."""
+    keep = torch.isin(split.labels, torch.as_tensor([int(d) for d in digits]))
+    if not keep.any():
+        raise TaskError(f"data.digits={digits!r} selects no MNIST image (digits are 0-9)")
+    split.images, split.labels = split.images[keep], split.labels[keep]
+    return split
+
+
 class MnistTask(Task):
     name = "mnist"
     label = "MNIST images"
     signal = "image"
-    data_defaults = {"n_val": 5000, "split_seed": 0, "root": "", "limit": 0, "val_limit": 0}
+    data_defaults = {"n_val": 5000, "split_seed": 0, "root": "", "limit": 0, "val_limit": 0, "digits": []}
 
     def default_corruption(self, data: dict[str, Any]) -> Corruption:
         """The benchmark protocol's noise: ``clip(x + 0.5 * N(0, 1), 0, 1)``."""
@@ -34,6 +43,8 @@ class MnistTask(Task):
         data = self.data(config)
         train, val = train_val_split(n_val=int(data["n_val"]), seed=int(data["split_seed"]),
                                      root=data["root"] or None)
+        if data["digits"]:
+            train, val = only_digits(train, data["digits"]), only_digits(val, data["digits"])
         limit = int(data["limit"])
         train_images = train.images[:limit] if limit else train.images
         val_images = val.images[: int(data["val_limit"]) or None]

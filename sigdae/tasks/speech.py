@@ -41,7 +41,7 @@ class SpeechTask(Task):
     def default_corruption(self, data: dict[str, Any]) -> Corruption:
         """A broad noise mixture: real recordings, babble, coloured noise and, when ``data.rumble`` /
         ``data.tones`` give them a weight, low-frequency rumble and steady tones; with some reverb and hum."""
-        data = {**self.data_defaults, **data}
+        data = self.data({"data": data})
         snr = data["snr_db"]
         noise_file = get("noise_file")
         noise_file_defaults = {prm.name: prm.default for prm in noise_file.params}

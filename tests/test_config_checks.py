@@ -1,0 +1,67 @@
+"""Config validation: unknown keys anywhere with a suggestion, [train] types and limits, one line each,
+through the library and through `sigdae train` (exit 2, no traceback)."""
+
+import pytest
+
+from sigdae.cli import main
+from sigdae.config import apply_override, complete
+from sigdae.errors import ConfigError
+from sigdae.recipes import recipe
+from sigdae.tasks import get_task
+
+
+@pytest.mark.parametrize("override, words", [
+    ("seeed=3", "unknown top-level setting 'seeed' (did you mean 'seed'?)"),
+    ("wandb.project=x", "unknown top-level setting 'wandb'"),
+    ("loss.spek=mse", "unknown [loss] setting 'spek' (did you mean 'spec'?)"),
+    ("corruption.std=0.3", "unknown [corruption] setting 'std'"),
+    ("train.epohcs=3", "unknown [train] setting 'epohcs' (did you mean 'epochs'?)"),
+    ("train.epochs=0", "train.epochs must be at least 1"),
+    ("train.epochs=-3", "train.epochs must be at least 1"),
+    ("train.max_minutes=-5", "train.max_minutes must be at least 0"),
+    ("train.lr=0", "train.lr must be above 0"),
+    ("train.lr=abc", "train.lr must be a finite number"),
+    ("train.lr=nan", "train.lr must be a finite number"),
+    ("train.batch_size=1.5", "train.batch_size must be a whole number"),
+    ("train.batch_size=0", "train.batch_size must be at least 1"),
+    ("train.batch_size=-4", "train.batch_size must be at least 1"),
+    ("train.warmup=2", "train.warmup must be at least 0 and at most 1"),
+    ("seed=1.5", "seed must be a whole number"),
+])
+def test_bad_settings_are_one_line_errors(override, words):
+    config = recipe("mnist")
+    apply_override(config, override)
+    with pytest.raises(ConfigError) as info:
+        complete(config)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unknown_data_keys_are_refused_by_the_task():
+    with pytest.raises(ConfigError, match=r"unknown \[data\] \(task mnist\) setting 'foo'"):
+        get_task("mnist").data({"data": {"foo": 1}})
+    with pytest.raises(ConfigError, match="did you mean 'noise_dirs'"):
+        get_task("speech-spec").data({"data": {"noise_dir": ["x"]}})
+    assert get_task("mnist").data({"data": {"limit": 5}})["limit"] == 5
+
+
+def test_the_recipes_pass_the_checks():
+    from sigdae.recipes import RECIPES
+
+    for name in RECIPES:
+        config = complete(recipe(name))
+        get_task(config["task"]).data(config)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "seeed=3"], "did you mean 'seed'"),
+    (["--epochs", "0"], "train.epochs must be at least 1"),
+    (["--max-minutes", "-5"], "train.max_minutes must be at least 0"),
+    (["--lr", "0"], "train.lr must be above 0"),
+    (["--batch-size", "0"], "train.batch_size must be at least 1"),
+    (["--set", "data.foo=1"], "unknown [data] (task mnist) setting 'foo'"),
+])
+def test_sigdae_train_refuses_bad_settings_in_one_line(args, words, tmp_path, capsys):
+    code = main(["train", "--recipe", "mnist", "--run-dir", str(tmp_path / "r"), "--quiet", *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0]
+    assert not (tmp_path / "r" / "config.toml").exists()
