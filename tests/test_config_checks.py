@@ -65,3 +65,16 @@ def test_sigdae_train_refuses_bad_settings_in_one_line(args, words, tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and words in err[0]
     assert not (tmp_path / "r" / "config.toml").exists()
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("gaussian(std=nan)", "std=nan must be a finite number"),
+    ("gaussian(std=[0.1, inf])", "must be a finite number"),
+    ("gaussian(p=nan)", "p=nan must be a finite number"),
+    ("oneof(gaussian, masking, weights=[nan, 1])", "weights must be finite"),
+])
+def test_non_finite_corruption_parameters_are_refused(spec, words):
+    from sigdae.corruptions import CorruptionError, parse
+
+    with pytest.raises(CorruptionError, match=words.replace("[", r"\[")):
+        parse(spec)

@@ -82,6 +82,8 @@ class Param:
     def _number(self, where: str, value: Any) -> float | int:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CorruptionError(f"{where} must be a number")
+        if not math.isfinite(value):
+            raise CorruptionError(f"{where} must be a finite number")
         if self.type == "int":
             if int(value) != value:
                 raise CorruptionError(f"{where} must be an integer")

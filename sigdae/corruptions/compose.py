@@ -6,6 +6,8 @@ cannot import its own subclasses); ``sigdae.corruptions`` imports it, so they ar
 
 from __future__ import annotations
 
+import math
+
 from typing import Any, Sequence
 
 import torch
@@ -53,8 +55,10 @@ class OneOf(Corruption):
         if len(choices) < 2:
             raise CorruptionError("oneof: needs at least two corruptions")
         weights = list(weights) if weights is not None else [1.0] * len(choices)
-        if len(weights) != len(choices) or any(w < 0 for w in weights) or sum(weights) <= 0:
-            raise CorruptionError("oneof: weights must be non-negative, one per choice, not all zero")
+        if (len(weights) != len(choices) or any(not isinstance(w, (int, float)) or isinstance(w, bool)
+                                                or not math.isfinite(w) or w < 0 for w in weights)
+                or sum(weights) <= 0):
+            raise CorruptionError("oneof: weights must be finite, non-negative, one per choice, not all zero")
         self.choices = list(choices)
         self.weights = [float(w) for w in weights]
         super().__init__(p=p)
