@@ -6,7 +6,10 @@ checkpoint from someone else can be inspected and loaded without executing anyth
 
 from __future__ import annotations
 
+from sigdae.errors import CheckpointError  # noqa: F401  (raised here; importable from here)
+
 import os
+import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -18,8 +21,6 @@ from sigdae.fileio import atomic_output
 FORMAT = 1
 
 
-class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable or not a sigdae checkpoint."""
 
 
 def save(path: str | os.PathLike, payload: dict[str, Any]) -> None:
@@ -48,14 +49,34 @@ def resolve(path: str | os.PathLike, prefer: str = "best.pt") -> Path:
 
 def load(path: str | os.PathLike, prefer: str = "best.pt", map_location: str | torch.device = "cpu") -> dict[str, Any]:
     file = resolve(path, prefer)
+    if file.stat().st_size == 0:
+        raise CheckpointError(f"cannot read checkpoint {file}: the file is empty")
     try:
         payload = torch.load(file, map_location=map_location, weights_only=True)
     except Exception as exc:  # corrupt file, pickled code, not a torch file at all
-        raise CheckpointError(f"cannot read checkpoint {file}: {str(exc).splitlines()[0][:200]}") from None
-    if not isinstance(payload, dict) or "model" not in payload or "name" not in payload.get("model", {}):
+        raise CheckpointError(f"cannot read checkpoint {file}: {_load_failure(file, exc)}") from None
+    model = payload.get("model") if isinstance(payload, dict) else None
+    if not isinstance(model, dict) or "name" not in model:
         raise CheckpointError(f"{file} is not a sigdae checkpoint")
+    if not isinstance(model.get("config", {}), dict) or not isinstance(model.get("state", {}), dict):
+        raise CheckpointError(f"{file} is damaged: its model config or weights are not tables")
+    bad = [k for k, v in model.get("state", {}).items()
+           if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{file} holds non-finite weights ({bad[0]}{' and others' if len(bad) > 1 else ''}): "
+                              "the run that wrote it diverged")
     payload["path"] = str(file)
     return payload
+
+
+def _load_failure(file: Path, exc: Exception) -> str:
+    """Why torch.load refused a file, in one line, without PyTorch's advice to trust the file."""
+    if not zipfile.is_zipfile(file):
+        return "not a PyTorch checkpoint, or damaged"
+    text = str(exc)
+    if "weights_only" in text or "Unsupported global" in text:
+        return "it holds Python objects other than weights, which sigdae never loads"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 INFERENCE_KEYS = ("model", "task", "signal", "sample_rate", "corruption", "config_toml")

@@ -145,3 +145,30 @@ def test_run_json_is_valid_json_before_the_first_epoch(tmp_path):
     Trainer(tiny(epochs=2), run, listeners=[StopAtStep(run, 1)]).fit()
     text = (run / "run.json").read_text()
     assert "Infinity" not in text and json.loads(text)["best"] is None
+
+
+def test_checkpoint_messages_name_the_problem(tmp_path):
+    from sigdae.errors import CheckpointError
+
+    (tmp_path / "empty.pt").write_bytes(b"")
+    (tmp_path / "random.pt").write_bytes(bytes(range(256)) * 8)
+    torch.save({"model": {"name": "conv", "config": "channels", "state": {}}}, tmp_path / "odd.pt")
+    for name, words in (("empty.pt", "the file is empty"), ("random.pt", "not a PyTorch checkpoint"),
+                        ("odd.pt", "not tables")):
+        with pytest.raises(CheckpointError, match=words) as info:
+            checkpoint.load(tmp_path / name)
+        assert "\n" not in str(info.value) and "weights_only" not in str(info.value)
+
+
+def test_a_checkpoint_with_non_finite_weights_is_refused(tmp_path):
+    from sigdae.api import load_model
+    from sigdae.errors import CheckpointError
+
+    run = tmp_path / "r"
+    Trainer(tiny(), run).fit()
+    payload = torch.load(run / "best.pt", weights_only=True)
+    first = next(k for k, v in payload["model"]["state"].items() if v.is_floating_point())
+    payload["model"]["state"][first][...] = math.nan
+    torch.save(payload, run / "best.pt")
+    with pytest.raises(CheckpointError, match=f"non-finite weights \\({first}"):
+        load_model(run, device="cpu")
