@@ -106,7 +106,7 @@ def overhead(threads: int, steps: int = 120) -> dict:
     from sigdae.losses import build_loss
     from sigdae.models import build_model
     from sigdae.recipes import recipe
-    from sigdae.train import Trainer
+    from sigdae.trainer import Trainer
 
     torch.set_num_threads(threads)
     config = recipe("mnist")
@@ -150,6 +150,18 @@ def overhead(threads: int, steps: int = 120) -> dict:
             "runs": rates}
 
 
+def results_markdown(results: dict) -> str:
+    from sigdae.report import Column, markdown_table
+
+    columns = [Column("model"), *(Column(title, "right") for title in
+                                  ("PSNR (10k)", "PSNR (first 1k)", "SSIM (first 1k)", "params", "steps", "train s"))]
+    noisy = results["noisy"]
+    rows = [("noisy input", f"{noisy['psnr']:.2f}", f"{noisy['psnr_1k']:.2f}", f"{noisy['ssim_1k']:.3f}", "–", "–", "–")]
+    rows += [(r["label"], f"{r['psnr']:.2f}", f"{r['psnr_1k']:.2f}", f"{r['ssim_1k']:.3f}", f"{r['params']:,}",
+              r.get("steps", "–"), f"{r.get('train_seconds', 0):.0f}") for r in results["rows"]]
+    return markdown_table(columns, rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", default="dense,conv2min,full,overhead")
@@ -181,13 +193,7 @@ def main() -> None:
     if "overhead" in rows:
         results["overhead"] = overhead(args.threads)
         print(json.dumps(results["overhead"]), flush=True)
-    print("\n| model | PSNR (10k) | PSNR (first 1k) | SSIM (first 1k) | params | steps | train s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    print(f"| noisy input | {results['noisy']['psnr']:.2f} | {results['noisy']['psnr_1k']:.2f} | "
-          f"{results['noisy']['ssim_1k']:.3f} | – | – | – |")
-    for r in results["rows"]:
-        print(f"| {r['label']} | {r['psnr']:.2f} | {r['psnr_1k']:.2f} | {r['ssim_1k']:.3f} | {r['params']:,} | "
-              f"{r.get('steps', '–')} | {r.get('train_seconds', 0):.0f} |")
+    print("\n" + results_markdown(results), end="")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=1))
 

@@ -1,7 +1,8 @@
 """Speech enhancement benchmark: sigdae's models beside the peer systems, on held-out material.
 
-    python benchmarks/speech.py --data ../shared/data/speech --harness ../shared/tools/speech_eval \
-        --harness-python /tmp/speech_eval_venv/bin/python --model spec=assets/speech16k.pt --model wave=runs/speech-wave --out bench-runs/speech
+    python benchmarks/speech.py --data DATA/speech --harness TOOLS/speech_eval \
+        --harness-python HARNESS_VENV/bin/python --model spec=assets/speech16k.pt --model wave=runs/speech-wave \
+        --out bench-runs/speech
 
 1. Builds a deterministic held-out set (``--out/heldout``): LibriSpeech test-other utterances (speakers
    no training run sees) mixed with held-out noise recordings (see benchmarks/speech_data.py) at SNR
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from sigdae.report import Column, markdown_table
 
 sys.path.insert(0, str(Path(__file__).parent))
 from speech_data import HELDOUT_NOISE  # noqa: E402
@@ -154,9 +157,8 @@ def by_snr(harness_set: Path) -> str:
         per = [[f["res"]["pesq_wb"] for name, f in files.items() if name.endswith(f"__snr{snr}")] for snr in snrs]
         rows.append((system, [sum(v) / len(v) if v else float("nan") for v in per]))
     rows.sort(key=lambda r: (r[0] != "noisy", -sum(r[1])))
-    lines = ["| system | " + " | ".join(f"{snr} dB" for snr in snrs) + " |", "|---|" + "---:|" * len(snrs)]
-    lines += [f"| {system} | " + " | ".join(f"{v:.2f}" for v in values) + " |" for system, values in rows]
-    return "\n".join(lines) + "\n"
+    columns = [Column("system"), *(Column(f"{snr} dB", "right") for snr in snrs)]
+    return markdown_table(columns, [(system, *(f"{v:.2f}" for v in values)) for system, values in rows])
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from sigdae.version import __version__
 
 _EXPORTS = {
     "load_model": "sigdae.api",
@@ -20,6 +20,7 @@ _EXPORTS = {
     "Enhancer": "sigdae.enhance",
     "bundled_model_path": "sigdae.enhance",
     "corruptions": None,
+    "SigdaeError": "sigdae.errors",
 }
 
 

@@ -19,6 +19,7 @@ import torch
 
 from sigdae import audio
 from sigdae.api import LoadedModel
+from sigdae.errors import ModelError
 
 AUDIO_EXTS = set(audio.AUDIO_EXTENSIONS)
 BUNDLED_MODEL = "speech16k.pt"
@@ -38,9 +39,10 @@ class Enhancer:
 
     def __init__(self, model: LoadedModel, chunk_seconds: float = 15.0, strength: float = 1.0):
         if model.signal != "waveform" or not model.sample_rate:
-            raise ValueError(f"{model.path} is a {model.signal} model, not a speech (waveform) model")
+            raise ModelError(f"{model.path} is not a speech (waveform) model with a sample rate "
+                             f"(signal: {model.signal}, sample rate: {model.sample_rate})")
         if not 0.0 <= strength <= 1.0:
-            raise ValueError(f"strength must be in [0, 1], got {strength}")
+            raise ModelError(f"strength must be in [0, 1], got {strength}")
         self.model, self.rate, self.strength = model, int(model.sample_rate), strength
         self.chunk_seconds = chunk_seconds
         module = model.module

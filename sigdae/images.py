@@ -8,11 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sigdae.errors import ImageError
 from sigdae.fileio import atomic_output
-
-
-class ImageError(ValueError):
-    """An image file cannot be read or written (one readable line)."""
 
 
 def read_image(path: str | os.PathLike) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
@@ -25,8 +26,9 @@ class ProgressDisplay:
     def on_start(self, e: dict[str, Any]) -> None:
         budget = f", {e['max_minutes']:g} min budget" if e.get("max_minutes") else ""
         resumed = f", resumed after epoch {e['resumed_from_epoch']}" if e.get("resumed_from_epoch") else ""
-        self.console.print(f"[bold]training[/] {e['model']} ({e['parameters']:,} parameters) on {e['device']}: "
-                           f"{e['task']}, corruption {e['corruption']}, {e['epochs']} epochs{budget}{resumed}")
+        self.console.print(f"[bold]training[/] {escape(str(e['model']))} ({e['parameters']:,} parameters) on "
+                           f"{e['device']}: {escape(str(e['task']))}, corruption {escape(str(e['corruption']))}, "
+                           f"{e['epochs']} epochs{budget}{resumed}")
         if self.console.is_terminal:
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                      TextColumn("{task.percentage:>3.0f}%"),
@@ -55,6 +57,6 @@ class ProgressDisplay:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
-        note = f": {e['error']}" if e.get("error") else ""
+        note = f": {escape(str(e['error']))}" if e.get("error") else ""
         self.console.print(f"[bold]{e['status']}[/] after {e['epoch']} epochs, {e['step']} steps, "
                            f"{e['elapsed']:.0f} s; best epoch {e['best_epoch']}{note}")

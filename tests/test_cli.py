@@ -143,7 +143,15 @@ def test_eval_missing_model(capsys, tmp_path):
 
 # ---- corruptions ------------------------------------------------------------------------------------
 
-def test_corruptions_list(capsys):
+@pytest.fixture
+def terminal(monkeypatch):
+    """Standard output counts as an 80-column terminal (Rich's TTY_COMPATIBLE), as when a person runs sigdae."""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "80")
+
+
+def test_corruptions_list_on_a_terminal(capsys, terminal):
     code, out, err = run(capsys, "corruptions", "list")
     assert code == 0 and err == ""
     from sigdae.corruptions import names
@@ -333,6 +341,35 @@ def test_denoise_bad_arguments(capsys, run_dir, tmp_path):
     assert_usage_error(capsys, "denoise", "--model", run_dir, tmp_path / "bad.png", tmp_path / "o.png",
                        match="cannot read image")
     assert not any(p.name.startswith("o.") for p in tmp_path.iterdir())
+
+
+def test_denoise_with_an_image_model_on_audio_names_both(capsys, run_dir, tmp_path):
+    import soundfile as sf
+
+    sf.write(tmp_path / "speech.flac", np.zeros(1600, np.float32), 16000)
+    line = assert_usage_error(capsys, "denoise", "--model", run_dir, tmp_path / "speech.flac", tmp_path / "out.wav",
+                              match="is an image model")
+    assert f"{tmp_path / 'speech.flac'} is audio" in line and "cannot read image" not in line
+    (tmp_path / "clips").mkdir()
+    sf.write(tmp_path / "clips" / "a.wav", np.zeros(1600, np.float32), 16000)
+    line = assert_usage_error(capsys, "denoise", "--model", run_dir, tmp_path / "clips", tmp_path / "out",
+                              match="is an image model")
+    assert "holds audio files and no images" in line
+    assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out").exists()
+
+
+def test_denoise_with_a_speech_model_on_an_image_names_both(capsys, tmp_path):
+    from sigdae import checkpoint
+    from sigdae.models import build_model
+
+    model = tmp_path / "speech.pt"
+    checkpoint.save(model, checkpoint.model_payload(build_model("spectral_mask"), signal="waveform",
+                                                    sample_rate=16000, task="speech-spec"))
+    Image.fromarray(np.zeros((28, 28), np.uint8), mode="L").save(tmp_path / "digit.png")
+    line = assert_usage_error(capsys, "denoise", "--model", model, tmp_path / "digit.png", tmp_path / "out.png",
+                              match="is a speech model")
+    assert f"{tmp_path / 'digit.png'} is an image" in line
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_eval_refuses_a_checkpoint_with_code(capsys, tmp_path):

@@ -71,7 +71,8 @@ def wheel_names(wheel):
 def test_wheel_holds_the_mapped_packages(wheel, wheel_names):
     names = set(wheel_names)
     assert wheel.name.startswith("sigdae-0.1.0-") and wheel.name.endswith("-none-any.whl")
-    for required in ["sigdae/__init__.py", "sigdae/cli.py", "sigdae/train.py", "sigdae/models/conv.py",
+    for required in ["sigdae/__init__.py", "sigdae/__main__.py", "sigdae/cli/__init__.py", "sigdae/cli/__main__.py",
+                     "sigdae/trainer.py", "sigdae/models/conv.py",
                      "sigdae/corruptions/__init__.py", "sigdae/tui/__init__.py", "sigdae/tui/app.py",
                      "sigdae/datasets/__init__.py", "sigdae/datasets/mnist.py", "sigdae/assets/__init__.py",
                      *[f"sigdae/datasets/mnist/{f}" for f in MNIST_FILES]]:

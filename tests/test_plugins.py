@@ -38,6 +38,7 @@ def env_with(*paths: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
     env["COLUMNS"] = "200"
+    env.update(TTY_COMPATIBLE="1", NO_COLOR="1")  # listings print as on a terminal (a Rich table), not as in a pipe
     return env
 
 

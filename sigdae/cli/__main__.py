@@ -1,0 +1,7 @@
+"""``python -m sigdae.cli``: the same as the ``sigdae`` command."""
+
+import sys
+
+from sigdae.cli.program import main
+
+sys.exit(main())
