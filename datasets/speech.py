@@ -12,8 +12,6 @@ Items are float32 ``(1, T)`` (channels averaged). Noise is added later by corrup
 
 from __future__ import annotations
 
-from sigdae.errors import DataError
-
 import hashlib
 import os
 import random
@@ -24,6 +22,7 @@ from typing import Sequence
 import torch
 from torch.utils.data import Dataset
 
+from sigdae.errors import DataError
 from sigdae import audio
 from sigdae.fileio import atomic_output
 

@@ -6,8 +6,6 @@ checkpoint from someone else can be inspected and loaded without executing anyth
 
 from __future__ import annotations
 
-from sigdae.errors import CheckpointError  # noqa: F401  (raised here; importable from here)
-
 import os
 import zipfile
 from pathlib import Path
@@ -15,7 +13,8 @@ from typing import Any, Sequence
 
 import torch
 
-from sigdae import __version__
+from sigdae.errors import CheckpointError  # noqa: F401  (raised here; importable from here)
+from sigdae.version import __version__
 from sigdae.fileio import atomic_output
 
 FORMAT = 1

@@ -9,16 +9,14 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from sigdae.errors import ModelError  # noqa: F401  (raised here; importable from here)
+
 ACTIVATIONS = {
     "identity": lambda y: y,
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     "relu": torch.relu,
 }
-
-
-class ModelError(ValueError):
-    """A model was configured wrongly or given an input it cannot take (one readable line)."""
 
 
 class Denoiser(nn.Module):
