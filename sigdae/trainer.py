@@ -8,7 +8,6 @@ metrics and the default corruption; the trainer knows no task by name.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -30,6 +29,7 @@ from sigdae.losses import weight_penalty
 from sigdae.optim import lr_factor, make_optimizer
 from sigdae.runs import EventLog, Listener, Preview, RunDir, RunStatus
 from sigdae.tasks import Task, TaskData, get_task
+from sigdae.train_state import TrainState
 
 
 class Trainer:
@@ -58,17 +58,13 @@ class Trainer:
         self.weight_l1 = float(self.config["loss"].get("l1", 0.0))
         self.weight_l2 = float(self.config["loss"].get("l2", 0.0))
         self.corruption = self._corruption(task)
-        self.shuffle_gen = torch.Generator().manual_seed(int(self.config["seed"]))
-        self.noise_gen = torch.Generator(device=self.device).manual_seed(int(self.config["seed"]) + 7)
+        self.train_state = TrainState(int(self.config["seed"]), self.device)
+        self.state = self.train_state.counters
+        self.shuffle_gen, self.noise_gen = self.train_state.shuffle_gen, self.train_state.noise_gen
         self.task: TaskData = task.build(self.config, self.corruption, self.device, self.shuffle_gen)
         self.optimizer = make_optimizer(self.model, self.train_cfg)
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
-        # epoch_step / epoch_loss_*: where a run stopped inside an epoch, so a resume continues there
-        self.state = {"epoch": 0, "step": 0, "elapsed": 0.0, "best": -math.inf, "best_epoch": 0,
-                      "bad_epochs": 0, "lr_scale": 1.0, "history": [], "epoch_step": 0, "epoch_loss_sum": 0.0,
-                      "epoch_loss_steps": 0}
-        self.epoch_rng: dict[str, torch.Tensor] = {}   # the data generators' states when the epoch began
         self.stop_flag = {"stop": False}
         self.events = self.run.event_log(listeners) if self.run else EventLog(None, listeners)
 
@@ -111,26 +107,16 @@ class Trainer:
         payload = checkpoint.load(self.run.last_checkpoint, map_location=self.device)
         self.model.load_state_dict(payload["model"]["state"])
         self.optimizer.load_state_dict(payload["optimizer"])
-        self.state.update(payload["trainer"])
-        self.state["history"] = json.loads(self.state.get("history_json", "[]"))
-        self.shuffle_gen.set_state(payload["rng"]["shuffle"].cpu())
-        self.noise_gen.set_state(payload["rng"]["noise"].cpu())
-        torch.set_rng_state(payload["rng"]["torch"].cpu())
-        if self.state["epoch_step"]:
-            self.epoch_rng = {k: payload["rng"][f"epoch_{k}"].cpu() for k in ("shuffle", "torch")}
+        self.train_state.restore(payload)
 
     def _save(self, name: str) -> None:
         """``last`` (resumable) or ``best`` (inference only: no optimizer state)."""
         if self.run is None:
             return
-        trainer_state = {k: v for k, v in self.state.items() if k != "history"}
-        trainer_state["history_json"] = json.dumps(self.state["history"])
         payload = checkpoint.model_payload(
             self.model, config_toml=dumps_toml(self.config), task=self.config["task"],
             signal=self.task.signal, sample_rate=self.task.sample_rate, corruption=self.corruption.spec(),
-            optimizer=self.optimizer.state_dict(), trainer=trainer_state,
-            rng={"shuffle": self.shuffle_gen.get_state(), "noise": self.noise_gen.get_state(),
-                 "torch": torch.get_rng_state(), **{f"epoch_{k}": v for k, v in self.epoch_rng.items()}})
+            optimizer=self.optimizer.state_dict(), **self.train_state.checkpoint_fields())
         if name == "best":
             payload.pop("optimizer")
         checkpoint.save(self.run.checkpoint(name), payload)
@@ -251,7 +237,7 @@ class Trainer:
         try:
             with graceful_stop(self.stop_flag):
                 while not self._done():
-                    self._run_epoch(self._epoch_batches(), steps_per_epoch)
+                    self._run_epoch(self.train_state.epoch_batches(self._batches), steps_per_epoch)
         except StopRequested:
             status = "stopped"
         except BaseException as exc:
@@ -277,23 +263,6 @@ class Trainer:
                 self.run.clear_stop()
             self._save("last")
             raise StopRequested
-
-    def _epoch_batches(self) -> Iterator[Any]:
-        """This epoch's batches. After a stop inside an epoch, the generators go back to where the epoch
-        began and the batches already trained on are drawn again and skipped, so the resumed run sees
-        exactly the batches an uninterrupted one would; then the generators take their stop states."""
-        if not self.state["epoch_step"]:
-            self.epoch_rng = {"shuffle": self.shuffle_gen.get_state(), "torch": torch.get_rng_state()}
-            return self._batches()
-        at_stop = {"shuffle": self.shuffle_gen.get_state(), "torch": torch.get_rng_state()}
-        self.shuffle_gen.set_state(self.epoch_rng["shuffle"])
-        torch.set_rng_state(self.epoch_rng["torch"])
-        batches = self._batches()
-        for _ in range(self.state["epoch_step"]):
-            next(batches)
-        self.shuffle_gen.set_state(at_stop["shuffle"])
-        torch.set_rng_state(at_stop["torch"])
-        return batches
 
     def _run_epoch(self, batches: Iterator[Any], steps_per_epoch: int) -> None:
         t, st = self.train_cfg, self.state
@@ -327,10 +296,7 @@ class Trainer:
                 last_log = now
             if out_of_time:
                 break
-        train_loss = st["epoch_loss_sum"] / max(1, st["epoch_loss_steps"])
-        st.update(epoch_step=0, epoch_loss_sum=0.0, epoch_loss_steps=0)
-        self.epoch_rng = {}
-        self._end_epoch(epoch, train_loss)
+        self._end_epoch(epoch, self.train_state.end_epoch())
 
     def _check_finite(self, loss: float, batch: Any) -> None:
         """Stop with a clear error once the loss is not finite; ``last.pt`` keeps the last finite epoch."""
@@ -352,8 +318,9 @@ class Trainer:
         started = time.perf_counter()
         val = self.validate()
         if any(math.isnan(v) for v in val.values()):
-            raise TrainingError(f"validation after epoch {epoch} gave NaN ({', '.join(k for k, v in val.items() if math.isnan(v))}): "
-                                "the model diverged; last.pt keeps the previous epoch")
+            nan = ", ".join(k for k, v in val.items() if math.isnan(v))
+            raise TrainingError(f"validation after epoch {epoch} gave NaN ({nan}): the model diverged; "
+                                "last.pt keeps the previous epoch")
         self.state["epoch"] = epoch
         score = val.get(self.task.monitor, -val["loss"])
         improved = score > self.state["best"]
