@@ -78,3 +78,20 @@ def test_non_finite_corruption_parameters_are_refused(spec, words):
 
     with pytest.raises(CorruptionError, match=words.replace("[", r"\[")):
         parse(spec)
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("gain(3)", None),
+    ("gaussian(0.3)", "gaussian: give its parameters by name, e.g. gaussian(std=...)"),
+    ("(" * 300 + "gaussian" + ")" * 300, "nested more than 64 levels deep"),
+    ("gaussian(std=" + "[" * 300, "nested more than 64 levels deep"),
+])
+def test_positional_values_and_deep_nesting(spec, words):
+    from sigdae.corruptions import CorruptionError, parse
+
+    if words is None:
+        assert parse(spec).spec() == "gain(db=3.0)"
+        return
+    with pytest.raises(CorruptionError) as info:
+        parse(spec)
+    assert words in str(info.value) and len(str(info.value)) < 300

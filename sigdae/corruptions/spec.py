@@ -25,6 +25,8 @@ from sigdae.values import format_call, format_value, parse_quoted, parse_word
 
 __all__ = ["parse", "from_config", "format_value", "format_call"]
 
+MAX_DEPTH = 64  # brackets and parentheses inside one another
+
 _TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[()\[\],=+|])|(?P<word>[^\s()\[\],=+|"]+))')
 
 
@@ -46,9 +48,11 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def error(self, msg: str) -> CorruptionError:
-        return CorruptionError(f"corruption spec {self.text!r}: {msg}")
+        shown = self.text if len(self.text) <= 80 else self.text[:77] + "..."
+        return CorruptionError(f"corruption spec {shown!r}: {msg}")
 
     def peek(self, offset: int = 0) -> tuple[str, str] | None:
         j = self.i + offset
@@ -88,7 +92,19 @@ class _Parser:
         flat = [s for step in steps for s in (step.steps if type(step) is Chain and step.p == 1.0 else [step])]
         return Chain(flat)
 
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"is nested more than {MAX_DEPTH} levels deep")
+
     def atom(self) -> Corruption:
+        self.nest()
+        try:
+            return self._atom()
+        finally:
+            self.depth -= 1
+
+    def _atom(self) -> Corruption:
         tok = self.peek()
         if tok == ("punct", "("):
             self.take("(")
@@ -98,7 +114,7 @@ class _Parser:
         kind, name = self.take()
         if kind != "word":
             raise self.error(f"expected a corruption name, found {name!r}")
-        positional: list[Corruption] = []
+        positional: list[Any] = []
         kwargs: dict[str, Any] = {}
         if self.peek() == ("punct", "("):
             self.take("(")
@@ -112,8 +128,10 @@ class _Parser:
                     if key in kwargs:
                         raise self.error(f"{name}: {key} given twice")
                     kwargs[key] = self.value()
-                else:
+                elif name in ("chain", "oneof"):
                     positional.append(self.expr())
+                else:
+                    positional.append(self.value())
                 if self.peek() == ("punct", ","):
                     self.take(",")
                 elif self.peek() is None:
@@ -126,12 +144,14 @@ class _Parser:
     def value(self) -> Any:
         kind, tok = self.take()
         if tok == "[":
+            self.nest()
             items = []
             while self.peek() != ("punct", "]"):
                 items.append(self.value())
                 if self.peek() == ("punct", ","):
                     self.take(",")
             self.take("]")
+            self.depth -= 1
             return items
         if kind == "str":
             return parse_quoted(tok)
@@ -145,12 +165,17 @@ def _build(name: str, positional: list[Corruption], kwargs: dict[str, Any], erro
         return Chain(positional, **kwargs)
     if name == "oneof":
         return OneOf(positional, **kwargs)
-    if positional:
-        raise error(f"{name}: takes only name=value arguments")
     try:
         cls = CORRUPTIONS.get(name)
     except RegistryError as exc:
         raise CorruptionError(str(exc)) from None
+    if positional:
+        names = [prm.name for prm in cls.params]
+        if len(names) != 1 or len(positional) != 1 or names[0] in kwargs:
+            example = f"{name}({names[0]}=...)" if names else name
+            raise error(f"{name}: give its parameters by name, e.g. {example} "
+                        f"(parameters: {', '.join(['p', *names])})")
+        kwargs[names[0]] = positional[0]
     return cls(**kwargs)
 
 
