@@ -75,7 +75,11 @@ class Trainer:
             corruption = task.default_corruption(self.config.get("data", {}))
             self.config["corruption"]["spec"] = corruption.spec()
             return corruption
-        return build_corruption(spec or "gaussian(std=0)")
+        corruption = build_corruption(spec or "gaussian(std=0)")
+        if task.signal not in corruption.supports:
+            raise ConfigError(f"the corruption {corruption.spec()} works on {' and '.join(sorted(corruption.supports))}, "
+                              f"not on the {task.signal}s of task '{task.name}'")
+        return corruption
 
     # ---- setup -------------------------------------------------------------------------------
     def _amp_dtype(self) -> torch.dtype | None:

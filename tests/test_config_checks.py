@@ -95,3 +95,67 @@ def test_positional_values_and_deep_nesting(spec, words):
     with pytest.raises(CorruptionError) as info:
         parse(spec)
     assert words in str(info.value) and len(str(info.value)) < 300
+
+
+class Broken:
+    """Plugin corruptions that fail in their own ways."""
+
+    @staticmethod
+    def classes():
+        import torch
+
+        from sigdae.corruptions import Corruption
+
+        class Raises(Corruption):
+            def apply_params(self, x, params, sample_rate):
+                raise IndexError("list index out of range")
+
+        class Shrinks(Corruption):
+            def apply_params(self, x, params, sample_rate):
+                return x[:, :, :-1]
+
+        class Moves(Corruption):
+            def apply_params(self, x, params, sample_rate):
+                return x.to("meta")
+
+        return {"test_raises": Raises, "test_shrinks": Shrinks, "test_moves": Moves}, torch
+
+
+@pytest.mark.parametrize("name, words", [
+    ("test_raises", "corruption 'test_raises' (plugin from test_config_checks) failed in apply_params: IndexError"),
+    ("test_shrinks", "corruption 'test_shrinks' (plugin from test_config_checks) returned (2, 1, 2, 3)"),
+    ("test_moves", "returned (2, 1, 3, 3) on meta for an input of (2, 1, 3, 3) on cpu"),
+])
+def test_a_failing_plugin_is_named(name, words):
+    from sigdae.corruptions import CORRUPTIONS, parse
+    from sigdae.errors import SigdaeError
+
+    classes, torch = Broken.classes()
+    CORRUPTIONS.add(name, classes[name], origin="tests", replace=True)
+    with pytest.raises(SigdaeError) as info:
+        parse(name)(torch.zeros(2, 1, 3, 3), torch.Generator().manual_seed(0))
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_corruption_for_another_signal_is_refused_before_training(tmp_path):
+    from sigdae.trainer import Trainer
+
+    config = recipe("mnist", {"corruption.spec": "hum"})
+    with pytest.raises(ConfigError, match="works on waveform, not on the images of task 'mnist'"):
+        Trainer(config, tmp_path / "r")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--resume", "a-file"], "--resume a-file: not a run directory"),
+    (["--recipe", "mnist", "--corruption", " "], "--corruption needs a spec"),
+    (["--recipe", "mnist", "--set", "model.channels=abc"], "model 'conv' cannot be built"),
+    (["--config", "binary.toml"], "is not valid TOML: it is not UTF-8 text"),
+])
+def test_more_bad_train_input_is_one_line(args, words, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "binary.toml").write_bytes(bytes(range(128, 256)))
+    code = main(["train", *args, "--run-dir", str(tmp_path / "r"), "--quiet"] if "--resume" not in args
+                else ["train", *args, "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0]

@@ -46,7 +46,11 @@ def train_config(args: argparse.Namespace) -> dict[str, Any]:
     from sigdae.config import apply_override, deep_merge, load_toml, set_dotted
     from sigdae.recipes import recipe
 
+    if args.corruption is not None and not args.corruption.strip():
+        raise UsageError("--corruption needs a spec, e.g. 'gaussian(std=0.3)' (see sigdae corruptions list)")
     if args.resume:
+        if not Path(args.resume).is_dir():
+            raise UsageError(f"--resume {args.resume}: not a run directory")
         config = load_toml(Path(args.resume) / "config.toml")
     elif args.config:
         config = load_toml(args.config)

@@ -17,12 +17,13 @@ Layering: ``base`` (this contract) <- ``compose`` (Chain, OneOf and the ``+``/``
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import torch
 
-from sigdae.errors import CorruptionError
+from sigdae.errors import CorruptionError, PluginError, SigdaeError
 from sigdae.values import format_call
 
 SIGNAL_KINDS = ("image", "waveform", "spectrogram")
@@ -139,7 +140,8 @@ class Corruption:
         self._check_input(x, sample_rate)
         n = x.shape[0]
         params: Params = {"applied": self.rand(n, generator, x) < self.p}
-        params.update(self.draw_params(x, generator, sample_rate))
+        with self._blame("draw_params"):
+            params.update(self.draw_params(x, generator, sample_rate))
         return params
 
     def apply(self, x: torch.Tensor, params: Params, sample_rate: int | None = None) -> torch.Tensor:
@@ -147,7 +149,12 @@ class Corruption:
         applied = params["applied"]
         if not bool(applied.any()):
             return x
-        out = self.apply_params(x, params, sample_rate)
+        with self._blame("apply_params"):
+            out = self.apply_params(x, params, sample_rate)
+        if not torch.is_tensor(out) or out.shape != x.shape or out.device != x.device:
+            got = f"{tuple(out.shape)} on {out.device}" if torch.is_tensor(out) else type(out).__name__
+            raise CorruptionError(f"corruption '{self.name}' ({self.origin()}) returned {got} for an input of "
+                                  f"{tuple(x.shape)} on {x.device}: a corruption must keep shape and device")
         if bool(applied.all()):
             return out
         mask = applied.to(x.device).view(-1, *([1] * (x.dim() - 1)))
@@ -237,6 +244,24 @@ class Corruption:
         return type(other) is type(self) and other.to_config() == self.to_config()
 
     # ``a + b`` (a Chain) and ``a | b`` (a OneOf) are defined in compose.py, which builds on this class.
+
+    @classmethod
+    def origin(cls) -> str:
+        return "built-in" if cls.__module__.startswith("sigdae.") else f"plugin from {cls.__module__}"
+
+    @contextmanager
+    def _blame(self, step: str) -> Iterator[None]:
+        """A plugin's own failure names the plugin (built-ins' failures are sigdae's bugs: traceback)."""
+        if self.__module__.startswith("sigdae."):
+            yield
+            return
+        try:
+            yield
+        except SigdaeError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"corruption '{self.name}' ({self.origin()}) failed in {step}: "
+                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
 
     def _check_input(self, x: torch.Tensor, sample_rate: int | None) -> None:
         if not torch.is_tensor(x) or x.dim() < 2:

@@ -26,10 +26,13 @@ def build_model(name: str, **config: Any) -> Denoiser:
     cls = MODELS.get(name)
     try:
         return cls(**config)
-    except TypeError as exc:
+    except ModelError:
+        raise
+    except (TypeError, ValueError) as exc:  # an option of the wrong type or value, from a config file
         bad = _BAD_KEYWORD.search(str(exc))
         if bad is None:
-            raise
+            options = ", ".join(f"{k}={v!r}" for k, v in config.items())
+            raise ModelError(f"model '{name}' cannot be built from {options[:200]}: {str(exc).splitlines()[0]}") from None
         try:
             options = [p for p in inspect.signature(cls).parameters if p not in ("self", "args", "kwargs")]
         except (TypeError, ValueError):
