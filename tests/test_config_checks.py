@@ -159,3 +159,10 @@ def test_more_bad_train_input_is_one_line(args, words, tmp_path, capsys, monkeyp
                 else ["train", *args, "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and words in err[0]
+
+
+def test_a_missing_speech_folder_names_its_setting(tmp_path):
+    with pytest.raises(ConfigError, match=r"data.clean_dirs \(--clean-dir\): no such folder: .*nowhere"):
+        get_task("speech-spec").data({"data": {"clean_dirs": [str(tmp_path / "nowhere")]}})
+    with pytest.raises(ConfigError, match=r"data.rir_dir \(--rir-dir\)"):
+        get_task("speech-spec").default_corruption({"rir_dir": str(tmp_path / "nowhere")})

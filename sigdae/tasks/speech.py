@@ -7,6 +7,7 @@ chain is built from the data folders (see :meth:`SpeechTask.default_corruption`)
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -17,6 +18,11 @@ from sigdae.tasks.base import TASKS, Task, TaskData, TaskError, fixed_noisy
 # noise_file settings the [data] section can pass on: data key -> noise_file parameter
 NOISE_FILE_SETTINGS = (("noise_eq_db", "eq_db"), ("noise_speed", "speed"), ("noise_level_db", "level_db"),
                        ("noise_events", "events"))
+
+
+# folder settings and the command-line flag that sets each
+FOLDER_SETTINGS = (("clean_dirs", "--clean-dir"), ("noise_dirs", "--noise-dir"), ("rir_dir", "--rir-dir"),
+                   ("pairs_dir", "--pairs-dir"))
 
 
 def waveform_metrics(pred: torch.Tensor, clean: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -37,6 +43,16 @@ class SpeechTask(Task):
 
     def __init__(self, name: str, label: str):
         self.name, self.label = name, label
+
+    def data(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The [data] settings; every folder named must exist (a one-line error naming the setting)."""
+        data = super().data(config)
+        for key, flag in FOLDER_SETTINGS:
+            folders = data[key] if isinstance(data[key], list) else [data[key]] if data[key] else []
+            for folder in folders:
+                if not isinstance(folder, str) or not Path(folder).expanduser().is_dir():
+                    raise TaskError(f"data.{key} ({flag}): no such folder: {folder}")
+        return data
 
     def default_corruption(self, data: dict[str, Any]) -> Corruption:
         """A broad noise mixture: real recordings, babble, coloured noise and, when ``data.rumble`` /
