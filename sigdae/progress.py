@@ -13,7 +13,7 @@ class ProgressDisplay:
     """An event listener: ``Trainer(..., listeners=[ProgressDisplay()])``."""
 
     def __init__(self, console: Console | None = None, quiet: bool = False):
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, soft_wrap=True)  # a log file gets whole lines
         self.quiet = quiet
         self.progress: Progress | None = None
         self.task_id = None

@@ -28,7 +28,7 @@ def console(file: IO[str] | None = None):
     """A Rich console on ``file`` (default: standard output as it is at the time of the call)."""
     from rich.console import Console
 
-    return Console(file=file)
+    return Console(file=file, soft_wrap=True)  # piped or redirected output keeps whole lines
 
 
 def rich_table(columns: Sequence[ColumnSpec], rows: Sequence[Sequence[Any]], title: str | None = None):

@@ -193,9 +193,9 @@ def test_corruptions_preview(capsys, tmp_path):
     assert np.array_equal(np.asarray(Image.open(tmp_path / "y.png")), array), "same seed, same preview"
 
 
-def test_preview_refuses_audio_only_corruption(capsys, tmp_path):
-    assert_usage_error(capsys, "corruptions", "preview", "clipping", "--out", tmp_path / "x.png",
-                       match="does not support images")
+def test_preview_of_an_audio_only_corruption_draws_spectrograms(capsys, tmp_path):
+    code, out, _ = run(capsys, "corruptions", "preview", "clipping", "--out", tmp_path / "x.png")
+    assert code == 0 and "spectrograms" in out and (tmp_path / "x.png").is_file()
 
 
 def test_recipes_and_models(capsys):

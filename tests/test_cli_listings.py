@@ -116,3 +116,42 @@ def test_docs_corruptions_md_is_the_markdown_listing(capsys):
         assert f"\n## {name}\n" in out
     assert "| `std` | range | `0.1` |" in out
     assert "noise standard deviation (a [low, high] pair draws it per sample)" in out
+
+
+def test_every_command_has_a_description_and_every_option_help():
+    import argparse
+
+    from sigdae.cli import build_parser
+
+    def parsers(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield sub
+                    yield from parsers(sub)
+
+    for parser in parsers(build_parser()):
+        assert parser.description, parser.prog
+        for action in parser._actions:
+            assert action.help or isinstance(action, argparse._HelpAction), (parser.prog, action.dest)
+
+
+def test_composites_can_be_shown(capsys):
+    from sigdae.cli import main
+
+    assert main(["corruptions", "show", "oneof"]) == 0
+    out = capsys.readouterr().out
+    assert "weights" in out and "exactly one" in out
+
+
+def test_audio_corruptions_preview_as_spectrograms(tmp_path, capsys):
+    import soundfile as sf
+    from PIL import Image
+
+    from sigdae.cli import main
+
+    out = tmp_path / "hum.png"
+    assert main(["corruptions", "preview", "hum(snr_db=5)", "--out", str(out)]) == 0
+    width, height = Image.open(out).size
+    assert height > 400 and width > 100
+    assert sf.info(str(out.with_suffix(".wav"))).samplerate == 16000

@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
                        description="The corruptions sigdae knows (plugins included): list them, show one's "
                                    "parameters, or preview a spec on MNIST digits.")
     p.set_defaults(handler=run, action=None, json=False, markdown=False)
-    csub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    csub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser,
+                            help="list (the default), show NAME or preview SPEC")
     q = csub.add_parser("list", help="every registered corruption (plugins included)")
     formats = q.add_mutually_exclusive_group()
     add_json_flag(formats, "every corruption with its parameters")
@@ -48,9 +49,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+COMPOSITES = {
+    "chain": ("apply corruptions one after another: chain(a, b, p=0.5), or a + b",
+              [("corruptions", "spec", "", "", "the corruptions, in order (positional)")]),
+    "oneof": ("apply exactly one of several corruptions to each sample: oneof(a, b, weights=[3, 1]), or a | b",
+              [("corruptions", "spec", "", "", "the choices, at least two (positional)"),
+               ("weights", "list", "equal", "", "relative chance of each choice")]),
+}
+
+
 def describe(name: str) -> dict[str, Any]:
     from sigdae.corruptions import CORRUPTIONS
 
+    if name in COMPOSITES:
+        summary, params = COMPOSITES[name]
+        params = [("p", "float", 1.0, [0.0, 1.0], "probability that a sample is corrupted at all"), *params]
+        return {"name": name, "summary": summary, "headline": summary, "supports": ["what its parts support"],
+                "needs_sample_rate": False, "origin": "built-in",
+                "params": [dict(zip(("name", "type", "default", "range", "help"), prm)) for prm in params]}
     info = {k: v for k, v in CORRUPTIONS.describe(name).items() if k != "kind"}
     return {**info, "origin": origin_label(info["origin"])}
 
@@ -117,12 +133,50 @@ def preview(spec: str, out: str, seed: int) -> int:
 
     corruption = parse(spec)
     if "image" not in corruption.supports:
-        raise UsageError(f"preview draws MNIST digits; {corruption.spec()} does not support images")
+        return preview_audio(corruption, out, seed)
     clean = MNIST("test").images[:8]
     noisy = corruption(clean, torch.Generator().manual_seed(seed))
     write_grid(out, [clean, noisy.clamp(0, 1)])
     print(f"wrote {out}: top clean, bottom {corruption.spec()}")
     return 0
+
+
+PREVIEW_SECONDS = 3.0
+
+
+def preview_audio(corruption, out: str, seed: int) -> int:
+    """Spectrograms (top clean, bottom corrupted) of the bundled example speech as a PNG, and the corrupted
+    clip as a WAV beside it."""
+    import importlib.resources
+    from pathlib import Path
+
+    import torch
+
+    from sigdae import audio
+    from sigdae.images import write_image
+
+    if "waveform" not in corruption.supports:
+        raise UsageError(f"preview draws images and audio; {corruption.spec()} supports "
+                         f"{', '.join(sorted(corruption.supports))}")
+    clean, rate = audio.read(Path(str(importlib.resources.files("sigdae.assets") / "examples" / "clean.wav")))
+    clean = clean.mean(dim=0, keepdim=True)[:, : int(PREVIEW_SECONDS * rate)].unsqueeze(0)
+    noisy = corruption(clean, torch.Generator().manual_seed(seed), sample_rate=rate)
+    rows = [_spectrogram_image(x[0, 0]) for x in (clean, noisy)]
+    write_image(out, torch.cat([rows[0], torch.ones(1, 4, rows[0].shape[-1]), rows[1]], dim=1))
+    wav = str(Path(out).with_suffix(".wav"))
+    audio.write(wav, noisy[0].clamp(-1, 1), rate)
+    print(f"wrote {out}: spectrograms, top clean speech, bottom {corruption.spec()}; and {wav}")
+    return 0
+
+
+def _spectrogram_image(x):
+    """A (1, F, T) grey image of ``x``'s log spectrogram, low frequencies at the bottom, 80 dB of range."""
+    import torch
+
+    spec = torch.stft(x, 512, 128, window=torch.hann_window(512), return_complex=True).abs()
+    db = 20 * torch.log10(spec.clamp_min(1e-8))
+    image = ((db - db.max() + 80) / 80).clamp(0, 1).flip(0)
+    return image.unsqueeze(0)
 
 
 def _paragraphs(text: str) -> str:
