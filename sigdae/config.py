@@ -37,6 +37,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "log_every_s": 1.0,
     "init": "",                 # checkpoint or run dir whose model (architecture and weights) starts the run
     "val_batches": 0,           # 0: the whole validation set
+    "loggers": [],              # also write the events as: "csv" (epochs.csv), "tensorboard" (tensorboard/)
 }
 
 SCHEDULES = ("cosine", "linear", "constant", "plateau")

@@ -28,6 +28,7 @@ from sigdae.interrupts import StopRequested, graceful_stop
 from sigdae.losses import weight_penalty
 from sigdae.optim import lr_factor, make_optimizer
 from sigdae.runs import EventLog, Listener, Preview, RunDir, RunStatus
+from sigdae.runs.loggers import make_loggers
 from sigdae.tasks import Task, TaskData, get_task
 from sigdae.train_state import TrainState
 
@@ -66,6 +67,8 @@ class Trainer:
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.stop_flag = {"stop": False}
+        if self.run is not None:
+            listeners = [*(listeners or []), *make_loggers(self.train_cfg["loggers"], self.run)]
         self.events = self.run.event_log(listeners) if self.run else EventLog(None, listeners)
 
     def _corruption(self, task: Task) -> Corruption:
