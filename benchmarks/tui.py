@@ -10,7 +10,6 @@ is read from /proc/<pid>/stat (utime + stime).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pty
 import struct
@@ -23,8 +22,8 @@ import time
 from fcntl import ioctl
 from pathlib import Path
 
-from sigdae.config import atomic_write_text, dumps_toml
 from sigdae.recipes import recipe
+from sigdae.runs import RunDir, launch_run, load_run, read_events
 
 SIGDAE = str(Path(sys.executable).parent / "sigdae")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -86,7 +85,7 @@ def run_config(epochs: int, steps: int) -> dict:
 
 
 def throughput(run_dir: Path) -> float:
-    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines() if line.strip()]
+    events = list(read_events(RunDir(run_dir).events_file))
     start = next(e for e in events if e["type"] == "start")
     end = next(e for e in events if e["type"] == "end")
     assert end["status"] == "finished", end
@@ -94,17 +93,16 @@ def throughput(run_dir: Path) -> float:
 
 
 def train_headless(config: dict, run_dir: Path) -> float:
-    run_dir.mkdir(parents=True)
-    atomic_write_text(run_dir / "config.toml", dumps_toml(config))
-    subprocess.run([SIGDAE, "train", "--config", str(run_dir / "config.toml"), "--run-dir", str(run_dir), "--quiet"],
+    run = RunDir(run_dir)
+    run.create(exist_ok=False)
+    run.write_config(config)
+    subprocess.run([SIGDAE, "train", "--config", str(run.config_file), "--run-dir", str(run.path), "--quiet"],
                    check=True, stdout=subprocess.DEVNULL)
     return throughput(run_dir)
 
 
 def train_watched(config: dict, runs_dir: Path, name: str) -> tuple[float, float]:
     """Start the run, watch it in the TUI's run view until it ends; (samples/s, TUI CPU % of one core)."""
-    from sigdae.tui.runs import launch_run, load_run
-
     run_dir = runs_dir / name
     term = Terminal(runs_dir)  # attached before the run starts, as a user would have it open
     term.wait_for(b"Quit", b"Corruptions")

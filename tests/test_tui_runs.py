@@ -1,5 +1,5 @@
 """Pure parts of the TUI and what it stands on: run directories and process state (``sigdae.runs``), the
-event fold, plots, pictures, the form rules."""
+event fold, the runs list's columns, the form rules."""
 
 import torch
 
@@ -10,15 +10,12 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from sigdae import runs  # noqa: E402
 from sigdae.runs import RunDir, RunStatus  # noqa: E402
-from sigdae.tui import render  # noqa: E402
 from sigdae.tui.catalog import load_catalog  # noqa: E402
 from sigdae.tui.formatting import format_age, format_duration  # noqa: E402
-from sigdae.tui.plot import Series, braille_plot  # noqa: E402
 from sigdae.tui.run_form import build_config, check_corruption, fields_for_task, initial_values  # noqa: E402
 from sigdae.tui.run_state import RunState  # noqa: E402
 
@@ -93,6 +90,18 @@ def test_scan_runs_lists_runs_newest_first(tmp_path, live_pid, dead_pid):
     assert runs.scan_runs(tmp_path / "missing") == []
 
 
+def test_scan_runs_finds_runs_one_folder_down(tmp_path):
+    """``sigdae demo`` writes its runs into a group folder (demo-mnist/conv, demo-mnist/dense-seed)."""
+    write_run(tmp_path / "top", status="finished", updated=time.time() - 30)
+    write_run(tmp_path / "demo-mnist" / "conv", status="finished", updated=time.time() - 10)
+    write_run(tmp_path / "demo-mnist" / "dense-seed", status="stopped", updated=time.time() - 20)
+    (tmp_path / "demo-mnist" / "grid.png").write_bytes(b"")
+    write_run(tmp_path / "a" / "b" / "too-deep", status="finished")
+    found = runs.scan_runs(tmp_path)
+    assert [r.name for r in found] == ["demo-mnist/conv", "demo-mnist/dense-seed", "top"]
+    assert found[0].path == tmp_path / "demo-mnist" / "conv" and found[1].status == "stopped"
+
+
 def test_stop_delete_and_resume_refuse_what_they_must(tmp_path, live_pid, dead_pid):
     live = write_run(tmp_path / "live", status="running", pid=live_pid)
     done = write_run(tmp_path / "done", status="finished", pid=dead_pid)
@@ -123,6 +132,15 @@ def test_names_and_durations(tmp_path):
     assert format_duration(3725) == "1:02:05"
 
 
+def test_runs_list_columns_grow_with_the_terminal():
+    from sigdae.tui.runs_screen import COLUMNS, column_widths
+
+    assert column_widths(80, ["x" * 40]) == dict(COLUMNS) == column_widths(60, [])
+    wide = column_widths(100, ["mnist-20261204-123456"])
+    assert wide["run"] == 21 and wide["corruption"] == 12 + 15 and sum(wide.values()) == sum(dict(COLUMNS).values()) + 20
+    assert column_widths(90, ["n" * 40])["run"] == 26
+
+
 def test_log_tail(tmp_path):
     RunDir(tmp_path).log_file.write_text("a\n\nb\nTraceback\nValueError: bad\n")
     assert RunDir(tmp_path).log_tail(2) == ["Traceback", "ValueError: bad"]
@@ -150,46 +168,19 @@ def test_run_state_folds_events():
     assert state.status == "running" and "resumed at epoch 1" in state.log[-1]
 
 
-def test_braille_plot():
-    text = braille_plot([Series("train", [0, 1, 2, 3], [1.0, 0.5, 0.25, 0.2], "green"),
-                         Series("val", [1, 2], [0.6, 0.3], "yellow")], width=40, height=8)
-    lines = text.plain.split("\n")
-    assert len(lines) == 8 and all(len(line) <= 40 for line in lines)
-    assert any(0x2800 < ord(ch) <= 0x28FF for ch in text.plain)
-    assert "1.05" in lines[0] or "1.0" in lines[0]
-    assert "━ train" in lines[-1] and "━ val" in lines[-1]
-    assert "waiting" in braille_plot([Series("x", [], [], "red")], 40, 8).plain
-    assert braille_plot([Series("x", [0], [float("nan")], "red")], 40, 8, log_y=True).plain.strip()
-
-
-def test_braille_plot_draws_losses_that_are_not_positive_on_a_linear_axis():
-    """The MNIST recipe's loss is -PSNR: a log axis would drop every point, so the plot goes linear."""
-    series = [Series("train", [0.1, 0.2, 0.3], [-11.0, -14.5, -16.0], "green")]
-    text = braille_plot(series, width=40, height=8, log_y=True)
-    assert "waiting" not in text.plain and any(0x2800 < ord(ch) <= 0x28FF for ch in text.plain)
-    assert "-11" in text.plain.split("\n")[0] or "-10" in text.plain.split("\n")[0]
-    assert "linear y" in text.plain
-    assert "linear y" not in braille_plot([Series("t", [0, 1], [0.5, 0.2], "green")], 40, 8, log_y=True).plain
-
-
-def test_image_and_spectrogram_rendering():
-    img = np.zeros((28, 28))
-    img[:14] = 1.0
-    lines = render.image_lines(img, "color")
-    assert len(lines) == 14 and all(len(line) == 28 for line in lines)
-    assert set(render.image_lines(img, "shade")[0].plain) == {"█"}
-    assert render.fit_images(8, 28, 240) == (1, 8) and render.fit_images(8, 28, 76) == (2, 5)
-    grid = render.image_grid([("clean", np.stack([img] * 8)[:, None])], width=76)
-    assert grid.plain.startswith("clean\n") and len(grid.plain.split("\n")) == 1 + 7
-    t = np.arange(16000) / 16000
-    wave = np.sin(2 * np.pi * 440 * t)
-    db = render.stft_db(wave)
-    assert db.shape[0] == 257 and abs(db.max(axis=1).argmax() - 440 / 8000 * 256) <= 1
-    picture = render.spectrogram_lines(db, 60, 6, float(db.max()))
-    assert len(picture.plain.split("\n")) == 6
-    assert render.si_sdr(wave, wave) > 60 and render.si_sdr(wave + 0.1 * np.cos(7 * t), wave) < 60
-    assert render.psnr(img, img) == float("inf") and 9.9 < render.psnr(img * 0 + 0.5 * (img > 0) + 0.25, img) < 20
-    assert render.auto_mode(None) == "shade" and render.auto_mode("256") in ("color", "shade")
+def test_run_state_counts_the_epoch_in_progress():
+    state = RunState()
+    state.apply([{"type": "start", "time": 0.0, "epochs": 3, "steps_per_epoch": 4, "resumed_from_epoch": 0}])
+    assert state.epoch_now() == 0
+    state.apply([{"type": "step", "time": 1.0, "epoch": 1, "step": 1, "loss": 0.5}])
+    assert (state.epoch, state.epoch_now()) == (0, 1)
+    state.apply([{"type": "epoch", "time": 2.0, "epoch": 1, "step": 4, "train_loss": 0.4, "val": {}},
+                 {"type": "step", "time": 3.0, "epoch": 2, "step": 5, "loss": 0.4}])
+    assert (state.epoch, state.epoch_now()) == (1, 2)
+    state.apply([{"type": "end", "time": 4.0, "status": "stopped"}])
+    assert state.epoch_now() == 1, "a run that is not training shows the epochs it finished"
+    state.apply([{"type": "start", "time": 5.0, "epochs": 3, "resumed_from_epoch": 1}])
+    assert state.epoch_now() == 1
 
 
 def test_form_rules_build_a_config_or_explain_the_problem(tmp_path):
@@ -266,88 +257,6 @@ def test_auto_corruption_is_checked_against_the_task_and_its_data(tmp_path):
         check_corruption("auto", None)
     with pytest.raises(ValueError, match="unknown corruption"):
         check_corruption("auto + gaussian", catalog.task("speech"))
-
-
-def test_graphics_protocol_detection_uses_the_environment_only():
-    from sigdae.tui import graphics
-
-    detect = lambda **env: graphics.detect(env).protocol  # noqa: E731
-    assert detect(TERM="xterm-kitty") == "kitty"
-    assert detect(TERM="xterm-256color", KITTY_WINDOW_ID="1") == "kitty"
-    assert detect(TERM="xterm-256color", TERM_PROGRAM="WezTerm") == "sixel"
-    assert detect(TERM="foot") == "sixel"
-    assert detect(TERM="xterm-256color", KONSOLE_VERSION="230804") == "sixel"
-    assert detect(TERM="xterm-256color", TERM_PROGRAM="iTerm.app", TERM_PROGRAM_VERSION="3.4.19") is None
-    assert detect(TERM="xterm-256color", TERM_PROGRAM="iTerm.app", TERM_PROGRAM_VERSION="3.5.0") == "sixel"
-    assert detect(TERM="xterm-256color") is None
-    assert detect() is None
-    # tmux and screen do not pass graphics through; NO_COLOR means text
-    assert detect(TERM="tmux-256color", KITTY_WINDOW_ID="1") is None
-    assert detect(TERM="xterm-kitty", TMUX="/run/user/1000/tmux/default,1,0") is None
-    assert detect(TERM="screen.xterm-256color", TERM_PROGRAM="WezTerm") is None
-    assert detect(TERM="xterm-kitty", NO_COLOR="1") is None
-    # the override wins
-    assert detect(TERM="xterm-kitty", SIGDAE_TUI_GRAPHICS="off") is None
-    assert detect(TMUX="x", SIGDAE_TUI_GRAPHICS="sixel") == "sixel"
-    assert detect(SIGDAE_TUI_GRAPHICS="kitty") == "kitty"
-
-
-def test_graphics_choice_for_an_app(monkeypatch):
-    from types import SimpleNamespace
-
-    from sigdae.tui import graphics
-
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "xterm-kitty")
-    for name in ("TMUX", "STY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv(graphics.ENV, raising=False)
-    app = lambda headless, colors="truecolor": SimpleNamespace(is_headless=headless,  # noqa: E731
-                                                               console=SimpleNamespace(color_system=colors))
-    assert graphics.choose(app(True)).protocol is None, "tests and snapshots always get text"
-    assert graphics.choose(app(False)).protocol == "kitty"
-    assert graphics.choose(app(False, "256")).protocol is None, "kitty marks its cells with 24-bit colours"
-    assert graphics.choose(app(False), "off").protocol is None
-    assert graphics.choose(app(True), "sixel").protocol == "sixel"
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert graphics.choose(app(False), "kitty").protocol is None
-
-
-def test_graphics_pictures_fit_whole_cells():
-    from sigdae.tui import graphics
-
-    assert graphics.fit_cells(238, 28, 76, 6, (10, 20)) == (68, 4)  # narrowed rather than squashed
-    assert graphics.fit_cells(238, 28, 10, 6, (8, 16)) == (10, 1)
-    strip = graphics.image_strip(np.full((3, 1, 4, 5), np.nan), 8, gap=2)
-    assert strip.shape == (4, 3 * 5 + 2 * 2, 3) and strip.dtype == np.uint8
-    picture = graphics.to_pil(strip, 7, 2, (10, 20))
-    assert picture.size == (70, 40) and picture.mode == "RGB"
-
-
-def test_importing_textual_image_does_not_touch_the_terminal():
-    """textual-image queries the terminal when imported (ESC [ c, a kitty query, ESC [ 16 t), which
-    must not happen once Textual owns it: sigdae imports it with those queries off."""
-    import pty
-    import select
-
-    code = ("from sigdae.tui import graphics; graphics.load_widgets(); "
-            "import textual_image.renderable as r, textual_image.widget as w; "
-            "assert graphics.cell_size()[0] > 0")
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.execv(sys.executable, [sys.executable, "-c", code])
-    out = b""
-    while select.select([fd], [], [], 20)[0]:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, out.decode(errors="replace")
-    assert out == b"", f"wrote to the terminal on import: {out!r}"
 
 
 def test_launched_runs_do_not_inherit_the_tuis_lower_priority(tmp_path):

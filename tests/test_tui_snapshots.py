@@ -7,7 +7,6 @@ import torch
 
 torch.set_num_threads(1)
 
-import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -15,7 +14,9 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from tui_waiting import until  # noqa: E402
 
+from sigdae.runs import Preview, RunDir, RunStatus  # noqa: E402
 from sigdae.tui.app import SigdaeApp  # noqa: E402
 
 SIZE = (80, 24)
@@ -44,54 +45,43 @@ def runs_dir(tmp_path, monkeypatch):
                             corruption="colored_noise(snr_db=[0, 20])", error="TaskError: no clean speech"),
     }
     for name, info in fake.items():
-        run_dir = tmp_path / "runs" / name
-        run_dir.mkdir(parents=True)
-        info = {"task": "mnist", "device": "cpu", "host": HOST, **info}
-        (run_dir / "run.json").write_text(json.dumps(info))
-    write_events(tmp_path / "runs" / "mnist-conv")
-    write_preview(tmp_path / "runs" / "mnist-conv")
+        run = RunDir(tmp_path / "runs" / name)
+        run.create(exist_ok=False)
+        run.write_status(RunStatus(**{"task": "mnist", "device": "cpu", "host": HOST, **info}))
+    write_events(RunDir(tmp_path / "runs" / "mnist-conv"))
+    write_preview(RunDir(tmp_path / "runs" / "mnist-conv"))
     yield tmp_path / "runs"
     sleeper.kill()
     sleeper.wait()
 
 
-def write_events(run_dir):
-    events = [{"type": "start", "time": T0, "device": "cpu", "task": "mnist", "model": "conv", "parameters": 117073,
-               "corruption": "noise_factor(factor=0.5)", "epochs": 10, "steps_per_epoch": 40, "batch_size": 128,
-               "resumed_from_epoch": 0}]
+def write_events(run: RunDir) -> None:
+    """A finished 10-epoch MNIST run, each event at a fixed time."""
+    log = run.event_log()
+    log.emit("start", time=T0, device="cpu", task="mnist", model="conv", parameters=117073,
+             corruption="noise_factor(factor=0.5)", epochs=10, steps_per_epoch=40, batch_size=128, resumed_from_epoch=0)
     step = 0
     for epoch in range(1, 11):
         for _ in range(4):
             step += 10
-            events.append({"type": "step", "time": T0 + step, "epoch": epoch, "step": step,
-                           "loss": 0.08 + 0.5 / (1 + step / 20), "lr": 1e-3, "samples_per_s": 1500.0,
-                           "progress": step / 400, "elapsed": step * 0.1, "eta": (400 - step) * 0.1, "memory": {}})
-        events.append({"type": "epoch", "time": T0 + step + 1, "epoch": epoch, "step": step,
-                       "train_loss": 0.08 + 0.5 / (1 + step / 20), "val": {"loss": 0.09 + 0.3 / (1 + step / 30),
-                       "psnr": 15 + epoch * 0.93, "ssim": 0.6 + epoch * 0.03}, "monitor": "psnr",
-                       "best": 15 + epoch * 0.93, "best_epoch": epoch, "improved": True, "progress": step / 400,
-                       "eta": (400 - step) * 0.1})
-    events.append({"type": "end", "time": T0 + 500, "status": "finished", "error": None, "epoch": 10, "step": 400,
-                   "elapsed": 40.0})
-    (run_dir / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+            log.emit("step", time=T0 + step, epoch=epoch, step=step, loss=0.08 + 0.5 / (1 + step / 20), lr=1e-3,
+                     samples_per_s=1500.0, progress=step / 400, elapsed=step * 0.1, eta=(400 - step) * 0.1, memory={})
+        log.emit("epoch", time=T0 + step + 1, epoch=epoch, step=step, train_loss=0.08 + 0.5 / (1 + step / 20),
+                 val={"loss": 0.09 + 0.3 / (1 + step / 30), "psnr": 15 + epoch * 0.93, "ssim": 0.6 + epoch * 0.03},
+                 monitor="psnr", best=15 + epoch * 0.93, best_epoch=epoch, improved=True, progress=step / 400,
+                 eta=(400 - step) * 0.1)
+    log.emit("end", time=T0 + 500, status="finished", error=None, epoch=10, step=400, elapsed=40.0)
+    log.close()
 
 
-def write_preview(run_dir):
+def write_preview(run: RunDir) -> None:
     from sigdae.datasets.mnist import MNIST
 
     clean = MNIST("test").images[:8].numpy()
     noisy = np.clip(clean + 0.5 * np.random.default_rng(0).standard_normal(clean.shape), 0, 1)
     denoised = np.clip(clean * 0.9 + 0.03, 0, 1)
-    np.savez(run_dir / "preview.npz", clean=clean, noisy=noisy.astype(np.float32), denoised=denoised,
-             epoch=10, signal="image", sample_rate=0)
-
-
-async def until(pilot, condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the screen did not get ready in time"
-        await pilot.pause(0.1)
-    await pilot.pause(0.3)
+    run.write_preview(Preview("image", 10, 0, {"clean": clean, "noisy": noisy.astype(np.float32),
+                                               "denoised": denoised}))
 
 
 def test_runs_list(snap_compare, runs_dir):
@@ -101,7 +91,7 @@ def test_runs_list(snap_compare, runs_dir):
 def test_run_view(snap_compare, runs_dir):
     async def open_run(pilot):
         await pilot.press("enter")
-        await until(pilot, lambda: pilot.app.screen.state.status == "finished")
+        await until(pilot, lambda: pilot.app.screen.state.status == "finished", 60, "the run view")
 
     assert snap_compare(SigdaeApp("runs", preload=False), terminal_size=SIZE, run_before=open_run)
 
@@ -109,7 +99,7 @@ def test_run_view(snap_compare, runs_dir):
 def test_preview(snap_compare, runs_dir):
     async def open_preview(pilot):
         await pilot.press("enter", "p")
-        await until(pilot, lambda: getattr(pilot.app.screen, "preview", None) is not None)
+        await until(pilot, lambda: getattr(pilot.app.screen, "preview", None) is not None, 60, "the preview")
         await pilot.press("m")  # the headless terminal has no colour: switch to half blocks
 
     assert snap_compare(SigdaeApp("runs", preload=False), terminal_size=SIZE, run_before=open_preview)
@@ -118,11 +108,12 @@ def test_preview(snap_compare, runs_dir):
 def test_new_run_form(snap_compare, runs_dir):
     async def open_form(pilot):
         await pilot.press("n")
-        await until(pilot, lambda: pilot.app.screen.query("#form-status"))
+        await until(pilot, lambda: pilot.app.screen.query("#form-status"), 60, "the form")
         pilot.app.screen.query_one("#name").value = "demo"  # the suggested name carries the time
         for field in pilot.app.screen.query("Input"):
             field.cursor_blink = False
-        await until(pilot, lambda: "ready" in str(pilot.app.screen.query_one("#form-status").content))
+        await until(pilot, lambda: "ready" in str(pilot.app.screen.query_one("#form-status").content), 60,
+                    "the form's check")
 
     assert snap_compare(SigdaeApp("runs", preload=False), terminal_size=SIZE, run_before=open_form)
 
@@ -130,11 +121,11 @@ def test_new_run_form(snap_compare, runs_dir):
 def test_playground(snap_compare, runs_dir):
     async def open_playground(pilot):
         await pilot.press("c")
-        await until(pilot, lambda: getattr(pilot.app.screen, "spec", ""))
+        await until(pilot, lambda: getattr(pilot.app.screen, "spec", ""), 60, "the playground")
         await pilot.press("ctrl+t")
         for field in pilot.app.screen.query("Input"):
             field.cursor_blink = False
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.3)
+        await pilot.pause()
 
     assert snap_compare(SigdaeApp("runs", preload=False), terminal_size=SIZE, run_before=open_playground)

@@ -8,19 +8,18 @@ import torch
 
 torch.set_num_threads(1)
 
-import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from tui_waiting import wait_until  # noqa: E402
 
-from sigdae.tui import runs as runs_mod  # noqa: E402
+from sigdae.runs import RunDir, load_run, read_events, scan_runs  # noqa: E402
 
 SIGDAE = Path(sys.executable).parent / "sigdae"
 
@@ -43,19 +42,37 @@ class Tmux:
         return self("capture-pane", "-p", "-t", "main")
 
     def keys(self, *keys: str) -> None:
-        for key in keys:  # one at a time, as typed, so none is lost while the app is busy
+        for key in keys:  # one at a time, as typed
             self("send-keys", "-t", "main", key)
-            time.sleep(0.1)
 
     def wait_for(self, pattern: str, timeout: float) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = re.search(pattern, self.screen())
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                pytest.fail(f"no {pattern!r} on the terminal within {timeout}s; it shows:\n{self.screen()}")
-            time.sleep(0.3)
+        return wait_until(lambda: re.search(pattern, self.screen()), timeout, f"{pattern!r} on the terminal",
+                          shows=self.screen, poll_s=0.2)
+
+    def cursor_line(self) -> str:
+        """The line the terminal's cursor is on (a text field puts it there when it gets the focus)."""
+        row = int(self("display-message", "-p", "-t", "main", "#{cursor_y}").strip() or 0)
+        lines = self.screen().splitlines()
+        return lines[row] if row < len(lines) else ""
+
+    def field_line(self, label: str) -> str:
+        return next((line.strip() for line in self.screen().splitlines() if line.strip().startswith(label)), "")
+
+    def retype(self, label: str, value: str) -> None:
+        """Clear the focused field ``label``, type ``value`` and wait until the form shows it.
+
+        Keys bound to actions (Tab, Ctrl+U) take effect after the characters typed right behind them, so
+        each waits for its effect before the next keys go."""
+        self.keys("C-u")
+        wait_until(lambda: self.field_line(label) == label, 10, f"{label} to be cleared", shows=self.screen)
+        self.keys(*value)
+        self.wait_for(rf"{re.escape(label)}\s+{re.escape(value)}\b", 10)
+
+    def fill(self, label: str, value: str) -> None:
+        """Wait until the field ``label`` has the focus, then type ``value`` over its text."""
+        wait_until(lambda: self.cursor_line().strip().startswith(label), 10, f"the focus on {label}",
+                   shows=self.screen, poll_s=0.1)
+        self.retype(label, value)
 
     def kill(self) -> None:
         self("kill-server")
@@ -68,14 +85,13 @@ def tmux(tmp_path):
     server = Tmux(f"sigdae-test-{os.getpid()}")
     yield server
     server.kill()
-    for run in runs_mod.scan_runs(tmp_path / "runs"):
+    for run in scan_runs(tmp_path / "runs"):
         if run.live and run.pid:
             os.kill(run.pid, signal.SIGKILL)
 
 
 def epochs_logged(run_dir: Path) -> int:
-    lines = (run_dir / "events.jsonl").read_text().splitlines()
-    return sum(json.loads(line)["type"] == "epoch" for line in lines if line.strip())
+    return sum(event["type"] == "epoch" for event in read_events(RunDir(run_dir).events_file))
 
 
 def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
@@ -87,31 +103,28 @@ def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
     tmux.keys("n")
     tmux.wait_for(r"p: float = 1.0", 60)  # the corruption help: the form is built and checked
     # focus order: name, task, recipe, epochs, steps/epoch, batch, lr, time budget, train images, val images
-    tmux.keys("C-u", *"e2e", "Tab", "Tab")
-    # a field selects its text when focus arrives; typing at machine speed can beat that under load, so
-    # pause after each Tab, as a person does
-    for tabs, value in ((1, "200"), (1, "4"), (1, "32"), (3, "512"), (1, "256")):
+    tmux.retype("Run name", "e2e")  # the name field has the focus when the form opens
+    tmux.keys("Tab", "Tab")
+    for tabs, label, value in ((1, "Epochs", "200"), (1, "Steps/epoch (0=all)", "4"), (1, "Batch size", "32"),
+                               (3, "Train images (0=all)", "512"), (1, "Val images (0=all)", "256")):
         tmux.keys(*["Tab"] * tabs)
-        time.sleep(0.5)
-        tmux.keys(*value)
+        tmux.fill(label, value)
     form = tmux.wait_for(r"Val images \(0=all\)\s+256", 10).string
     assert re.search(r"Run name\s+e2e", form) or "e2e" in form
     tmux.keys("C-s")
 
     run_dir = runs_dir / "e2e"
     seen = tmux.wait_for(r"epoch ([1-9]\d*)/200", 120)
-    config = (run_dir / "config.toml").read_text()
+    config = RunDir(run_dir).config_file.read_text()
     for setting in ("epochs = 200", "steps_per_epoch = 4", "batch_size = 32", "limit = 512", "val_limit = 256"):
         assert setting in config, f"{setting!r} not in config.toml:\n{config}"
     assert "samples/s" in seen.string
 
     tmux.kill()  # the terminal goes away, as when the SSH connection drops
     at_kill = epochs_logged(run_dir)
-    deadline = time.monotonic() + 60
-    while epochs_logged(run_dir) < at_kill + 2:
-        assert time.monotonic() < deadline, "training did not go on after the TUI was killed"
-        time.sleep(0.5)
-    assert runs_mod.load_run(run_dir).status == "running"
+    wait_until(lambda: epochs_logged(run_dir) >= at_kill + 2, 60, "training to go on after the TUI was killed",
+               poll_s=0.2)
+    assert load_run(run_dir).status == "running"
 
     before_attach = epochs_logged(run_dir)
     tmux.start(command)  # a new session re-attaches
@@ -125,4 +138,4 @@ def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
     assert any(k <= before_attach for k in shown), "the history before the reconnect is shown too"
     tmux.keys("s")
     tmux.wait_for(r"e2e\s+stopped", 60)
-    assert runs_mod.load_run(run_dir).status == "stopped"
+    assert load_run(run_dir).status == "stopped"

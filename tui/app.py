@@ -7,14 +7,13 @@ playground. Nothing heavy (torch, registries) is imported before the first scree
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from sigdae.tui import runs as runs_mod
+from sigdae.runs import request_stop, scan_runs
 from sigdae.tui.dialogs import QuitDialog
 
 
@@ -48,16 +47,16 @@ class SigdaeApp(App[int]):
         load_catalog()
 
     def action_request_quit(self) -> None:
-        running = [r.name for r in runs_mod.scan_runs(self.runs_dir) if r.live]
+        running = [r.name for r in scan_runs(self.runs_dir) if r.live]
         if not running:
             self.exit(0)
             return
 
         def decided(choice: str | None) -> None:
             if choice == "stop":
-                for run in runs_mod.scan_runs(self.runs_dir):
+                for run in scan_runs(self.runs_dir):
                     if run.live:
-                        runs_mod.request_stop(run.path)
+                        request_stop(run.path)
             if choice in ("leave", "stop"):
                 self.exit(0)
 

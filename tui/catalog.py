@@ -1,4 +1,4 @@
-"""What can be chosen in the forms: recipes, models and their options, corruptions, devices.
+"""What can be chosen in the forms: tasks, recipes, models and their options, corruptions, devices.
 
 Loading it imports torch and every registered plugin (seconds), so screens call :func:`load_catalog`
 from a thread worker; the result is cached for the life of the process.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import inspect
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-TASK_LABELS = {"mnist": "MNIST images", "speech-wave": "speech waveform", "speech-spec": "speech spectrogram"}
-
+if TYPE_CHECKING:
+    from sigdae.tasks import Task
 
 @dataclass(frozen=True)
 class ModelOption:
@@ -28,10 +28,20 @@ class Catalog:
     corruptions: dict[str, dict[str, Any]]        # name -> describe() (summary, params, supports)
     plugin_failures: list[str]
     devices: list[tuple[str, str]] = field(default_factory=list)   # (label, value)
+    task_registry: dict[str, Task] = field(default_factory=dict)
 
     def tasks(self) -> list[str]:
+        """The tasks a recipe trains, registered ones first (in the registry's order)."""
         found = {str(r["task"]) for r in self.recipes.values()}
-        return [t for t in TASK_LABELS if t in found] + sorted(found - set(TASK_LABELS))
+        return [t for t in self.task_registry if t in found] + sorted(found - set(self.task_registry))
+
+    def task(self, name: str) -> Task | None:
+        """The registered task (its label, signal, data settings and default corruption), or None."""
+        return self.task_registry.get(name)
+
+    def task_label(self, name: str) -> str:
+        task = self.task(name)
+        return task.label if task is not None and task.label else name
 
     def recipes_for(self, task: str) -> list[str]:
         return [name for name, r in self.recipes.items() if r.get("task") == task]
@@ -68,12 +78,14 @@ def load_catalog() -> Catalog:
             from sigdae.corruptions import CORRUPTIONS
             from sigdae.models import MODELS
             from sigdae.recipes import RECIPES
+            from sigdae.tasks import TASKS
 
             models = {name: _model_options(MODELS.get(name)) for name in MODELS.list()}
             summaries = {name: MODELS.describe(name)["summary"] for name in MODELS.list()}
             corruptions = {name: CORRUPTIONS.describe(name) for name in CORRUPTIONS.list()}
-            failures = list(CORRUPTIONS.failures.values()) + list(MODELS.failures.values())
-            _cached = Catalog(dict(RECIPES), models, summaries, corruptions, failures, list_devices())
+            failures = [*CORRUPTIONS.failures.values(), *MODELS.failures.values(), *TASKS.failures.values()]
+            tasks = {name: TASKS.get(name) for name in TASKS.list()}
+            _cached = Catalog(dict(RECIPES), models, summaries, corruptions, failures, list_devices(), tasks)
         return _cached
 
 

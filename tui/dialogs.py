@@ -10,8 +10,9 @@ from textual.widgets import Button, Label
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """Yes / no; dismisses with True for yes."""
+    """Yes / no; dismisses with True for yes. "No" has the focus, so Enter keeps what was asked about."""
 
+    AUTO_FOCUS = "#no"
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
 
     def __init__(self, question: str, yes: str = "Yes"):

@@ -1,7 +1,8 @@
 """The new-run form: task and recipe, training settings, device, corruption chain and model options.
 
-Everything is checked as it is typed (messages under the fields); Start writes the run's config and
-launches training as its own process, then the screen dismisses with the new run directory.
+Everything is checked as it is typed (messages under the fields); Start hands the config to
+:func:`sigdae.runs.launch_run` (which writes the run directory and starts training as its own process),
+then the screen dismisses with the new run directory.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,14 +20,20 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Select, Static
 
-from sigdae.tui import runs as runs_mod
-from sigdae.tui.catalog import TASK_LABELS, Catalog, describe_param, load_catalog
-from sigdae.tui.run_form import (SIGNAL_OF_TASK, TRAIN_FIELDS, build_config, fields_for_task, format_literal,
-                                 initial_values)
+from sigdae.runs import check_run_name, launch_run, suggest_run_name
+from sigdae.tui.catalog import Catalog, describe_param, load_catalog
+from sigdae.tui.run_form import (AUTO, TRAIN_FIELDS, FieldError, build_config, default_corruption,
+                                 fields_for_task, format_literal, initial_values)
 
 FIELD_LABELS = {"epochs": "Epochs", "steps_per_epoch": "Steps/epoch (0=all)", "batch_size": "Batch size",
                 "lr": "Learning rate", "max_minutes": "Time budget min", "limit": "Train images (0=all)",
-                "val_limit": "Val images (0=all)", "clean_dirs": "Clean speech dirs", "noise_dirs": "Noise dirs"}
+                "val_limit": "Val images (0=all)", "clean_dirs": "Clean speech dirs", "noise_dirs": "Noise dirs",
+                "rir_dir": "RIR folder", "pairs_dir": "Val pairs folder"}
+PLACEHOLDERS = {"noise_dirs": "optional: folders of noise recordings, comma-separated",
+                "rir_dir": "optional: room impulse responses (else synthetic reverb)",
+                "pairs_dir": "optional: clean/ + noisy/ pairs to validate on"}
+# data folders a recipe leaves empty keep what was typed, so switching between speech recipes keeps them
+FOLDER_FIELDS = ("clean_dirs", "noise_dirs", "rir_dir", "pairs_dir")
 VALIDATE_DELAY_S = 0.2
 _NAMES_IN_SPEC = re.compile(r"([A-Za-z_][\w.]*)\s*(?=\(|\+|\||$)")
 
@@ -48,6 +56,7 @@ class NewRunScreen(Screen[Path | None]):
         self.errors: dict[str, str] = {}
         self.config: dict[str, Any] = {}
         self._recipe_shown = self._model_shown = ""
+        self._suggested_name = ""
         self._validate_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -73,14 +82,14 @@ class NewRunScreen(Screen[Path | None]):
         form = VerticalScroll(id="form")
         await self.query_one("#loading").remove()
         await self.mount(form, before=self.query_one(Footer))
-        name = runs_mod.suggest_run_name(self.runs_dir, recipe_name)
+        self._suggested_name = suggest_run_name(self.runs_dir, recipe_name)
         await form.mount_all([
-            field_row("Run name", Input(name, id="name"), "name"),
-            field_row("Task", Select([(TASK_LABELS.get(t, t), t) for t in tasks], value=task, allow_blank=False,
+            field_row("Run name", Input(self._suggested_name, id="name"), "name"),
+            field_row("Task", Select([(catalog.task_label(t), t) for t in tasks], value=task, allow_blank=False,
                                      id="task"), "task"),
             field_row("Recipe", Select([], allow_blank=True, id="recipe"), "recipe"),
             Static(id="recipe-help", classes="help"),
-            *[field_row(FIELD_LABELS[f], Input(id=f), f) for f in TRAIN_FIELDS],
+            *[field_row(FIELD_LABELS[f], Input(id=f, placeholder=PLACEHOLDERS.get(f, "")), f) for f in TRAIN_FIELDS],
             field_row("Device", Select(catalog.devices, value="auto", allow_blank=False, id="device"), "device"),
             field_row("Corruption", Input(id="corruption", placeholder="e.g. gaussian(std=0.3) + masking"),
                       "corruption"),
@@ -99,9 +108,10 @@ class NewRunScreen(Screen[Path | None]):
         recipes = self.catalog.recipes_for(task)
         recipe_select = self.query_one("#recipe", Select)
         recipe_select.set_options([(r, r) for r in recipes])
+        shown = fields_for_task(self.catalog.task(task))
         for field_id in TRAIN_FIELDS:
-            self.query_one(f"#{field_id}-field").display = field_id in fields_for_task(task)
-        signal = SIGNAL_OF_TASK.get(task)
+            self.query_one(f"#{field_id}-field").display = field_id in shown
+        signal = getattr(self.catalog.task(task), "signal", None)
         names = [n for n, d in self.catalog.corruptions.items() if not signal or signal in d.get("supports", ())]
         self.query_one("#add-corruption", Select).set_options([(n, n) for n in names])
         if recipes:
@@ -112,8 +122,13 @@ class NewRunScreen(Screen[Path | None]):
         recipe = self.catalog.recipes[name]
         self.query_one("#recipe-help", Static).update(recipe.get("description", ""))
         self._recipe_shown = name
+        name_input = self.query_one("#name", Input)
+        if name_input.value.strip() in ("", self._suggested_name):  # not typed by the user: follow the recipe
+            self._suggested_name = suggest_run_name(self.runs_dir, name)
+            name_input.value = self._suggested_name
         for field_id, text in initial_values(recipe).items():
-            self.query_one(f"#{field_id}", Input).value = text
+            if text or field_id not in FOLDER_FIELDS:
+                self.query_one(f"#{field_id}", Input).value = text
         self.query_one("#corruption", Input).value = recipe.get("corruption", {}).get("spec", "")
         self.query_one("#model", Select).value = recipe["model"]["name"]
         await self.apply_model(recipe["model"]["name"], recipe["model"])
@@ -154,8 +169,19 @@ class NewRunScreen(Screen[Path | None]):
         if not isinstance(event.value, str):
             return
         spec = self.query_one("#corruption", Input)
-        spec.value = f"{spec.value.strip()} + {event.value}" if spec.value.strip() else str(event.value)
+        current = spec.value.strip()
+        if current == AUTO:  # "auto" is no name in a chain: write out what it stands for
+            current = self._resolved_auto()
+        spec.value = f"{current} + {event.value}" if current else str(event.value)
         event.select.clear()
+
+    def _resolved_auto(self) -> str:
+        """The spec ``auto`` stands for with the form's data settings, or "" where it cannot be built."""
+        task = self.catalog.task(str(self.config.get("task", ""))) if self.catalog else None
+        try:
+            return default_corruption(task, self.config.get("data", {})).spec()
+        except FieldError:
+            return ""
 
     @on(Input.Changed)
     @on(Select.Changed, "#device")
@@ -174,7 +200,7 @@ class NewRunScreen(Screen[Path | None]):
         self.config, self.errors = build_config(
             self.catalog, str(self.query_one("#recipe", Select).value), values,
             str(self.query_one("#model", Select).value), model_values, spec, str(self.query_one("#device", Select).value))
-        name_error = runs_mod.check_run_name(self.runs_dir, self.query_one("#name", Input).value.strip())
+        name_error = check_run_name(self.runs_dir, self.query_one("#name", Input).value.strip())
         if name_error:
             self.errors["name"] = name_error
         for error_label in self.query(".field-error"):
@@ -191,11 +217,15 @@ class NewRunScreen(Screen[Path | None]):
 
     def show_corruption_help(self, spec: str) -> None:
         lines = []
+        if spec.strip() == AUTO and "corruption" not in self.errors:
+            task = self.catalog.task(str(self.config.get("task", "")))
+            lines.append(f"[b]{AUTO}[/b]: the default noise of {escape(task.label if task else 'the task')}: "
+                         f"{escape(self._resolved_auto())}")
         for name in dict.fromkeys(_NAMES_IN_SPEC.findall(spec)):
             info = self.catalog.corruptions.get(name)
             if info:
-                lines.append(f"[b]{name}[/b]: {info['summary']}")
-                lines += [f"  {describe_param(p)}" for p in info.get("params", [])]
+                lines.append(f"[b]{name}[/b]: {escape(info['summary'])}")
+                lines += [f"  {escape(describe_param(p))}" for p in info.get("params", [])]
         self.query_one("#corruption-help", Static).update("\n".join(lines), layout=True)
 
     # ---- actions ------------------------------------------------------------------------------------
@@ -213,7 +243,7 @@ class NewRunScreen(Screen[Path | None]):
             return
         run_dir = self.runs_dir / self.query_one("#name", Input).value.strip()
         try:
-            runs_mod.launch_run(self.config, run_dir)
+            launch_run(self.config, run_dir)
         except OSError as exc:
             self.notify(f"could not start: {exc}", severity="error")
             return

@@ -28,7 +28,7 @@ def sample_signal(kind: str) -> Any:
         from sigdae.datasets.mnist import MNIST
 
         return MNIST("test").images[:8]
-    from sigdae.testing import sample_batch
+    from sigdae.samples import sample_batch
 
     return sample_batch("waveform", n=1)
 

@@ -47,9 +47,20 @@ def _fmt(value: float, log_y: bool) -> str:
     return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
 
 
+def log_scale_possible(series: Sequence[Series]) -> bool:
+    """A log axis needs every finite value positive (a loss such as -PSNR is negative throughout)."""
+    ys = [float(y) for s in series for y in s.ys if math.isfinite(y)]
+    return bool(ys) and min(ys) > 0
+
+
 def braille_plot(series: Sequence[Series], width: int, height: int, log_y: bool = False) -> Text:
-    """A plot ``width`` × ``height`` cells: y labels on the left, the x range and legend underneath."""
+    """A plot ``width`` × ``height`` cells: y labels on the left, the x range and legend underneath.
+
+    ``log_y`` asks for a log axis; where a value is not positive the axis stays linear (and says so),
+    so every point is drawn."""
     plot_w, plot_h = max(2, width - AXIS_WIDTH), max(1, height - 1)
+    linear_instead = log_y and not log_scale_possible(series) and any(s.ys for s in series)
+    log_y = log_y and not linear_instead
     data = _finite(series, log_y)
     points = [p for _, pts in data for p in pts]
     if not points:
@@ -99,6 +110,8 @@ def braille_plot(series: Sequence[Series], width: int, height: int, log_y: bool 
     span = f"{AXIS_WIDTH * ' '}{_fmt(x0, False)} … {_fmt(x1, False)}  "
     text.append(span, style="dim")
     text.append_text(legend)
+    if linear_instead:
+        text.append("  linear y: values ≤ 0", style="dim")
     return text
 
 
@@ -115,6 +128,11 @@ class LinePlot(Widget):
     def set_series(self, series: list[Series]) -> None:
         self.series = series
         self.refresh()
+
+    @property
+    def log_shown(self) -> bool:
+        """Whether the axis drawn now is logarithmic (asked for, and every value positive)."""
+        return self.log_y and log_scale_possible(self.series)
 
     def toggle_log(self) -> None:
         self.log_y = not self.log_y

@@ -1,4 +1,4 @@
-"""A run's preview (``preview.npz``, rewritten after every epoch): clean / noisy / denoised.
+"""A run's preview (rewritten by training after every epoch): clean / noisy / denoised.
 
 Two renderers, switched with ``g``: "graphics" shows the pictures as real images through a terminal
 graphics protocol (kitty's or Sixel, via textual-image; see :mod:`sigdae.tui.graphics`) where the
@@ -24,23 +24,21 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from sigdae.runs import Preview, RunDir
+from sigdae.runs.preview import VARIANTS
 from sigdae.tui import render
 
 CHECK_S = 2.0
-VARIANTS = ("clean", "noisy", "denoised")
 SPECTROGRAM_ORDER = ("noisy", "clean", "denoised")
 
 
 @dataclass(frozen=True)
-class Preview:
-    signal: str
-    epoch: int
-    sample_rate: int
-    arrays: dict[str, np.ndarray]
+class ScoredPreview(Preview):
+    """A run's preview with what the screen shows beside the pictures: scores, labels, spectrograms."""
 
-    @property
-    def is_image(self) -> bool:
-        return self.signal == "image"
+    @classmethod
+    def of(cls, preview: Preview) -> "ScoredPreview":
+        return cls(preview.signal, preview.epoch, preview.sample_rate, preview.arrays)
 
     @cached_property
     def scores(self) -> dict[str, float]:
@@ -64,7 +62,7 @@ class Preview:
         return {"clean": "clean", "noisy": f"noisy  {metric} {noisy:.2f} dB",
                 "denoised": f"denoised  {metric} {denoised:.2f} dB{gain}"}
 
-    def warm(self) -> "Preview":
+    def warm(self) -> "ScoredPreview":
         """Compute the metrics (and spectrograms) now, off the UI thread."""
         self.labels
         if not self.is_image:
@@ -72,18 +70,12 @@ class Preview:
         return self
 
 
-def load_preview(path: Path) -> Preview:
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: np.asarray(data[name], dtype=np.float32) for name in VARIANTS}
-        return Preview(str(data["signal"]), int(data["epoch"]), int(data["sample_rate"]), arrays)
-
-
 def spectrogram_rows(height: int) -> int:
     """Rows per spectrogram so that three of them and their labels fit ``height`` rows (3 to 8)."""
     return max(3, min(8, (height - 3) // 3))
 
 
-def draw_preview(preview: Preview, width: int, mode: str, height: int = 27) -> Text:
+def draw_preview(preview: ScoredPreview, width: int, mode: str, height: int = 27) -> Text:
     labels = preview.labels
     if preview.is_image:
         return render.image_grid([(labels[k], preview.arrays[k]) for k in VARIANTS], width, mode)
@@ -96,7 +88,7 @@ def draw_preview(preview: Preview, width: int, mode: str, height: int = 27) -> T
     return out
 
 
-def graphic_pictures(preview: Preview, width: int, height: int, cell: tuple[int, int]) -> list[tuple[str, Any]]:
+def graphic_pictures(preview: ScoredPreview, width: int, height: int, cell: tuple[int, int]) -> list[tuple[str, Any]]:
     """(label, PIL image sized to whole cells) for each variant, in display order, all fitting
     ``width`` x ``height`` cells together with their labels."""
     from sigdae.tui import graphics
@@ -118,7 +110,7 @@ def graphic_pictures(preview: Preview, width: int, height: int, cell: tuple[int,
     return out
 
 
-def write_wavs(preview: Preview, folder: Path) -> list[Path]:
+def write_wavs(preview: ScoredPreview, folder: Path) -> list[Path]:
     import soundfile
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,7 +135,8 @@ class PreviewScreen(Screen):
     def __init__(self, run_dir: Path, graphics: str | None = None):
         super().__init__()
         self.run_dir = Path(run_dir)
-        self.preview: Preview | None = None
+        self.run = RunDir(self.run_dir)
+        self.preview: ScoredPreview | None = None
         self.mode: str | None = None        # text renderer: "color" (half blocks) or "shade"
         self.renderer = "text"              # "graphics" or "text"
         self.protocol: str | None = None    # the graphics protocol, if the terminal has one
@@ -176,20 +169,17 @@ class PreviewScreen(Screen):
         self._clear_graphics()
 
     def check_file(self) -> None:
-        try:
-            mtime = (self.run_dir / "preview.npz").stat().st_mtime
-        except OSError:
-            return
-        if mtime != self._mtime:
+        mtime = self.run.preview_mtime()
+        if mtime and mtime != self._mtime:
             self._mtime = mtime
             self.load()
 
     @work(thread=True, exclusive=True, group="preview")
     def load(self) -> None:
         try:
-            preview = load_preview(self.run_dir / "preview.npz").warm()
+            preview = ScoredPreview.of(self.run.read_preview()).warm()
         except (OSError, KeyError, ValueError, IndexError) as exc:
-            self.app.call_from_thread(self.notify, f"cannot read preview.npz: {exc}", severity="error")
+            self.app.call_from_thread(self.notify, f"cannot read the preview: {exc}", severity="error")
             return
         if self.renderer == "graphics":
             self._load_graphics()
@@ -207,7 +197,7 @@ class PreviewScreen(Screen):
             self.renderer = "text"
             return False
 
-    def show(self, preview: Preview) -> None:
+    def show(self, preview: ScoredPreview) -> None:
         self.preview = preview
         self.draw()
 
@@ -231,7 +221,7 @@ class PreviewScreen(Screen):
         picture.display, box.display = True, False
         picture.update(draw_preview(preview, width, self.mode or "color", height))
 
-    def _draw_graphics(self, preview: Preview, box: Vertical, width: int, height: int) -> bool:
+    def _draw_graphics(self, preview: ScoredPreview, box: Vertical, width: int, height: int) -> bool:
         from sigdae.tui import graphics
 
         if not self._load_graphics() or self.protocol is None:

@@ -150,14 +150,17 @@ def heat_rgb(level: np.ndarray) -> np.ndarray:
 
 
 def psnr(pred: np.ndarray, clean: np.ndarray) -> float:
-    mse = float(np.mean((np.clip(pred, 0, 1) - clean) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
+    """PSNR in dB of all images together (``pred`` clipped to [0, 1]); identical images give inf."""
+    from sigdae import metrics  # torch loads only when a score is first needed, not at start-up
+
+    pred = np.clip(pred, 0, 1)
+    if np.array_equal(pred, clean):
+        return float("inf")
+    return float(metrics.psnr(pred.reshape(1, -1), np.asarray(clean).reshape(1, -1)))
 
 
 def si_sdr(pred: np.ndarray, clean: np.ndarray) -> float:
-    """Scale-invariant signal-to-distortion ratio in dB."""
-    pred, clean = np.asarray(pred, float).reshape(-1), np.asarray(clean, float).reshape(-1)
-    pred, clean = pred - pred.mean(), clean - clean.mean()
-    target = clean * (pred @ clean) / (clean @ clean + 1e-12)
-    noise = pred - target
-    return float(10 * np.log10((target @ target + 1e-12) / (noise @ noise + 1e-12)))
+    """Scale-invariant signal-to-distortion ratio in dB of the whole signal (all clips together)."""
+    from sigdae import metrics
+
+    return float(metrics.si_sdr(np.asarray(pred).reshape(1, -1), np.asarray(clean).reshape(1, -1), eps=1e-12))

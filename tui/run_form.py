@@ -9,16 +9,21 @@ from __future__ import annotations
 import ast
 import copy
 import functools
-import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+from sigdae.errors import ConfigError, SigdaeError
 from sigdae.tui.catalog import Catalog
+from sigdae.values import parse_value
 
-SIGNAL_OF_TASK = {"mnist": "image", "speech-wave": "waveform", "speech-spec": "waveform"}
+if TYPE_CHECKING:
+    from sigdae.corruptions import Corruption
+    from sigdae.tasks import Task
+
+AUTO = "auto"   # the corruption spec that means "the task's own noise", built from its data settings
 
 
-class FieldError(ValueError):
+class FieldError(ConfigError):
     """A form field's value is wrong (one line)."""
 
 
@@ -52,32 +57,61 @@ def parse_folders(text: str, what: str, required: bool) -> list[str]:
     return [str(Path(f).expanduser()) for f in folders]
 
 
+def parse_folder(text: str, what: str, inside: tuple[str, ...] = ()) -> str:
+    """One folder, or "" for none; ``inside`` names subfolders it must hold."""
+    text = text.strip()
+    if not text:
+        return ""
+    folder = Path(text).expanduser()
+    if not folder.is_dir():
+        raise FieldError(f"{what}: no such folder: {text}")
+    missing = [name for name in inside if not (folder / name).is_dir()]
+    if missing:
+        raise FieldError(f"{what}: {text} has no {' or '.join(name + '/' for name in missing)} inside "
+                         f"(it needs {' and '.join(name + '/' for name in inside)})")
+    return str(folder)
+
+
 def parse_literal(text: str, what: str) -> Any:
     """A TOML value (``3``, ``[16, 32]``, ``"relu"``, ``true``); a bare word is taken as a string."""
-    text = text.strip()
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        if text.replace("_", "").replace("-", "").isalnum():
-            return text
+        return parse_value(text, plain_text=False)
+    except ValueError:
+        word = text.strip()
+        if word.replace("_", "").replace("-", "").isalnum():
+            return word
         raise FieldError(f"{what}: not a value (numbers, [1, 2] lists, true/false or words)") from None
 
 
-def check_corruption(spec: str, task: str) -> str:
-    """The normalised spec string, or FieldError with the parser's one-line message."""
+def default_corruption(task: Task | None, data: dict[str, Any]) -> Corruption:
+    """What ``auto`` means for ``task`` with these [data] settings."""
+    if task is None:
+        raise FieldError(f"corruption: '{AUTO}' needs a registered task")
+    try:
+        return task.default_corruption(task.data({"data": data}))
+    except (SigdaeError, LookupError, ValueError) as exc:
+        raise FieldError(f"corruption: {AUTO}: {str(exc).splitlines()[0]}") from None
+
+
+def check_corruption(spec: str, task: Task | None, data: dict[str, Any] | None = None) -> str:
+    """The normalised spec string, or FieldError with the parser's one-line message. ``auto`` stays
+    ``auto`` (training resolves it) once the task's default corruption builds from ``data``."""
     from sigdae.corruptions import CorruptionError, parse
 
     if not spec.strip():
         raise FieldError("corruption: give at least one, e.g. gaussian(std=0.3)")
-    try:
-        corruption = parse(spec)
-    except (CorruptionError, LookupError, ValueError) as exc:
-        raise FieldError(f"corruption: {str(exc).splitlines()[0]}") from None
-    signal = SIGNAL_OF_TASK.get(task)
+    if spec.strip() == AUTO:
+        corruption = default_corruption(task, data or {})
+    else:
+        try:
+            corruption = parse(spec)
+        except (CorruptionError, LookupError, ValueError) as exc:
+            raise FieldError(f"corruption: {str(exc).splitlines()[0]}") from None
+    signal = task.signal if task is not None else None
     if signal and signal not in corruption.supports:
         raise FieldError(f"corruption: {corruption.spec()} does not work on {signal}s "
                          f"(it supports {', '.join(sorted(corruption.supports))})")
-    return corruption.spec()
+    return AUTO if spec.strip() == AUTO else corruption.spec()
 
 
 def check_model(name: str, options: dict[str, Any]) -> None:
@@ -109,21 +143,23 @@ TRAIN_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "val_limit": ("data.val_limit", lambda t: parse_int(t, 0, "validation images")),
     "clean_dirs": ("data.clean_dirs", lambda t: parse_folders(t, "clean speech folders", True)),
     "noise_dirs": ("data.noise_dirs", lambda t: parse_folders(t, "noise folders", False)),
+    "rir_dir": ("data.rir_dir", lambda t: parse_folder(t, "RIR folder")),
+    "pairs_dir": ("data.pairs_dir", lambda t: parse_folder(t, "validation pairs folder", ("clean", "noisy"))),
 }
-MNIST_ONLY = ("limit", "val_limit")
-SPEECH_ONLY = ("clean_dirs", "noise_dirs")
 
 
-def fields_for_task(task: str) -> list[str]:
-    skip = SPEECH_ONLY if task == "mnist" else MNIST_ONLY
-    return [f for f in TRAIN_FIELDS if f not in skip]
+def fields_for_task(task: Task | None) -> list[str]:
+    """The training settings, and the [data] settings that ``task`` reads."""
+    data_keys = set(getattr(task, "data_defaults", None) or ())
+    return [f for f, (key, _) in TRAIN_FIELDS.items()
+            if not key.startswith("data.") or key.removeprefix("data.") in data_keys]
 
 
 def initial_values(config: dict[str, Any]) -> dict[str, str]:
     """Text for each field from a recipe config (with the trainer's defaults filled in)."""
     from sigdae.config import complete
 
-    config = complete(config)
+    config = complete({key: value for key, value in config.items() if key != "description"})
     values = {}
     for field_id, (key, _) in TRAIN_FIELDS.items():
         section, leaf = key.split(".")
@@ -156,7 +192,8 @@ def build_config(catalog: Catalog, recipe_name: str, values: dict[str, str], mod
     config.pop("description", None)
     config["recipe"] = recipe_name
     config["device"] = device
-    for field_id in fields_for_task(config["task"]):
+    task = catalog.task(config["task"])
+    for field_id in fields_for_task(task):
         key, parse = TRAIN_FIELDS[field_id]
         try:
             set_dotted(config, key, parse(values.get(field_id, "")))
@@ -176,7 +213,7 @@ def build_config(catalog: Catalog, recipe_name: str, values: dict[str, str], mod
             errors["model"] = str(exc)
     config["model"] = {"name": model, **options}
     try:
-        config["corruption"] = {"spec": check_corruption(corruption, config["task"])}
+        config["corruption"] = {"spec": check_corruption(corruption, task, config.get("data", {}))}
     except FieldError as exc:
         errors["corruption"] = str(exc)
     return config, errors

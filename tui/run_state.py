@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sigdae.tui.runs import format_duration
+from sigdae.tui.formatting import format_duration, format_metric
 
 LOG_LINES = 200
 
@@ -23,7 +23,8 @@ class RunState:
     epochs: int = 0
     steps_per_epoch: int = 0
     batch_size: int = 0
-    epoch: int = 0
+    epoch: int = 0                      # epochs finished
+    epoch_in_progress: int = 0          # the epoch the latest step belongs to (1 during the first)
     step: int = 0
     progress: float = 0.0
     eta: float | None = None
@@ -60,14 +61,15 @@ class RunState:
             if e.get(key) is not None:
                 setattr(self, key, e[key])
         resumed = int(e.get("resumed_from_epoch") or 0)
-        self.epoch = resumed
+        self.epoch, self.epoch_in_progress = resumed, 0
         what = f"resumed at epoch {resumed}" if resumed else "started"
         self._log(e, f"{what} on {self.device}: {self.model} ({self.parameters:,} parameters), "
                      f"{self.epochs} epochs × {self.steps_per_epoch} steps, batch {self.batch_size}")
 
     def _on_step(self, e: dict[str, Any]) -> None:
         self.step = int(e.get("step", self.step))
-        self.epoch = max(self.epoch, int(e.get("epoch", 1)) - 1)
+        self.epoch_in_progress = int(e.get("epoch", self.epoch + 1))
+        self.epoch = max(self.epoch, self.epoch_in_progress - 1)
         self.train_steps[self.step] = float(e.get("loss", 0.0))
         self.progress = float(e.get("progress", self.progress))
         self.eta = e.get("eta")
@@ -107,15 +109,12 @@ class RunState:
         stamp = time.strftime("%H:%M:%S", time.localtime(float(event.get("time") or 0)))
         self.log.append(f"{stamp} {text}")
 
+    def epoch_now(self) -> int:
+        """The epoch in progress while training runs, else the last one finished."""
+        return max(self.epoch, self.epoch_in_progress) if self.status == "running" else self.epoch
+
     def best_text(self) -> str:
         if self.best is None or not self.monitor or abs(self.best) == float("inf"):
             return "-"
         return f"{self.monitor} {format_metric(self.monitor, self.best)} (epoch {self.best_epoch})"
 
-
-def format_metric(name: str, value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return str(value)
-    if name in ("psnr", "si_sdr", "snr", "sdr") or name.endswith("_db"):
-        return f"{value:.2f} dB"
-    return f"{value:.4f}" if abs(value) < 100 else f"{value:.1f}"

@@ -1,7 +1,7 @@
 """A run, live: progress and ETA, loss curves, throughput and memory, recent log; stop and resume.
 
-It tails the run's ``events.jsonl`` (twice a second, only new bytes), so it attaches to any run: one
-started here, from the CLI, or before the SSH connection dropped.
+It tails the run's event log (once a second, only new bytes) through :class:`sigdae.runs.RunDir`, so it
+attaches to any run: one started here, from the CLI, or before the SSH connection dropped.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from sigdae.runs import EventTail
-from sigdae.tui import runs as runs_mod
+from sigdae.errors import RunError
+from sigdae.runs import RunDir, request_stop, resume_run
+from sigdae.tui.formatting import format_duration
 from sigdae.tui.plot import LinePlot, Series
 from sigdae.tui.run_state import RunState
 from sigdae.tui.runs_screen import status_text
@@ -38,8 +39,9 @@ class RunScreen(Screen):
     def __init__(self, run_dir: Path):
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.run = RunDir(self.run_dir)
         self.state = RunState()
-        self.tail = EventTail(self.run_dir / "events.jsonl")
+        self.tail = self.run.tail_events()
         self.file_status = "unknown"
 
     def compose(self) -> ComposeResult:
@@ -65,7 +67,7 @@ class RunScreen(Screen):
             self.show()
 
     def check_status(self) -> None:
-        status = runs_mod.effective_status(runs_mod.read_run_json(self.run_dir))
+        status = self.run.effective_status()
         if status != self.file_status:
             self.file_status = status
             self.poll_events()
@@ -73,10 +75,10 @@ class RunScreen(Screen):
 
     @property
     def status(self) -> str:
-        """run.json knows about dead processes and fresh launches; events know the rest."""
+        """The run's recorded status knows about dead processes and fresh launches; events know the rest."""
         if self.file_status in ("interrupted", "failed"):
             return self.file_status
-        if self.file_status == "starting":  # run.json is polled less often than events are tailed
+        if self.file_status == "starting":  # the status is polled less often than events are tailed
             return "running" if self.state.status == "running" else "starting"
         if self.file_status == "running" and self.state.status != "running":
             return "running"
@@ -90,37 +92,32 @@ class RunScreen(Screen):
         title.append(f"\n{s.corruption or ''}", style="dim")
         self.query_one("#run-title", Static).update(title)
         self.query_one("#progress", ProgressBar).update(progress=s.progress)
-        eta = "done" if self.status == "finished" else f"ETA {runs_mod.format_duration(s.eta)}"
+        eta = "done" if self.status == "finished" else f"ETA {format_duration(s.eta)}"
         self.query_one("#eta", Static).update(f" {s.progress:4.0%} {eta}")
         memory = "  ".join(f"{k.removeprefix('gpu_').removesuffix('_mb')} {v:.0f} MB" for k, v in s.memory.items())
-        stats = (f"epoch {s.epoch}/{s.epochs or '?'}  step {s.step}  {s.samples_per_s:,.0f} samples/s  "
-                 f"elapsed {runs_mod.format_duration(s.elapsed)}\n"
+        stats = (f"epoch {s.epoch_now()}/{s.epochs or '?'}  step {s.step}  {s.samples_per_s:,.0f} samples/s  "
+                 f"elapsed {format_duration(s.elapsed)}\n"
                  f"device {s.device or '?'}{'  GPU ' + memory if memory else ''}  best {s.best_text()}")
         self.query_one("#run-stats", Static).update(stats)
-        spe = max(1, s.steps_per_epoch)
-        steps = sorted(s.train_steps)
-        self.query_one(LinePlot).set_series([
-            Series("train (steps)", [k / spe for k in steps], [s.train_steps[k] for k in steps], "green"),
-            Series("val (epochs)", sorted(s.val_epochs), [s.val_epochs[k] for k in sorted(s.val_epochs)], "yellow"),
-        ])
+        self.query_one(LinePlot).set_series(loss_series(s))
         lines = list(s.log)
         if self.status in ("failed", "interrupted") and not (s.error and lines):
-            lines += [f"train.log: {line}" for line in runs_mod.log_tail(self.run_dir, 3)]
+            lines += [f"train.log: {line}" for line in self.run.log_tail(3)]
         elif self.status == "starting":
             lines.append("starting the training process (loading torch and data)…")
         self.query_one("#run-log", Static).update(Text("\n".join(lines[-6:]) or "no events yet", no_wrap=True,
                                                        overflow="ellipsis"))
 
     def action_stop(self) -> None:
-        if runs_mod.request_stop(self.run_dir):
+        if request_stop(self.run.path):
             self.notify("stop requested: the run writes last.pt and ends as 'stopped'")
         else:
             self.notify("this run is not running", severity="warning")
 
     def action_resume(self) -> None:
         try:
-            runs_mod.resume_run(self.run_dir)
-        except RuntimeError as exc:
+            resume_run(self.run.path)
+        except RunError as exc:
             self.notify(str(exc), severity="warning")
             return
         self.notify("resuming from last.pt")
@@ -129,10 +126,22 @@ class RunScreen(Screen):
     def action_preview(self) -> None:
         from sigdae.tui.preview import PreviewScreen
 
-        if not (self.run_dir / "preview.npz").exists():
+        if not self.run.preview_mtime():
             self.notify("no preview yet: one is written at the end of each epoch", severity="warning")
             return
         self.app.push_screen(PreviewScreen(self.run_dir))
 
     def action_log_scale(self) -> None:
-        self.query_one(LinePlot).toggle_log()
+        plot = self.query_one(LinePlot)
+        plot.toggle_log()
+        if plot.log_y and not plot.log_shown and plot.series:
+            self.notify("the losses are not all positive: the y axis stays linear", severity="warning")
+
+
+def loss_series(state: RunState) -> list[Series]:
+    """The loss curves: every logged training step (x in epochs) and the validation loss per epoch."""
+    per_epoch = max(1, state.steps_per_epoch)
+    steps = sorted(state.train_steps)
+    epochs = sorted(state.val_epochs)
+    return [Series("train (steps)", [k / per_epoch for k in steps], [state.train_steps[k] for k in steps], "green"),
+            Series("val (epochs)", epochs, [state.val_epochs[k] for k in epochs], "yellow")]

@@ -11,15 +11,17 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from sigdae.tui import runs as runs_mod
+from sigdae.errors import RunError
+from sigdae.runs import RunInfo, delete_run, request_stop, resume_run, scan_runs
 from sigdae.tui.dialogs import ConfirmDialog
-from sigdae.tui.run_state import format_metric
+from sigdae.tui.formatting import format_age, format_metric
 
 STATUS_STYLE = {"running": "bold green", "starting": "green", "finished": "cyan", "stopped": "magenta",
                 "interrupted": "bold yellow", "failed": "bold red"}
 # sized to fit 80 columns; the device and the whole corruption chain are in the detail line below
 COLUMNS = (("run", 16), ("status", 11), ("task", 5), ("model", 5), ("corruption", 12), ("ep", 3), ("best", 8),
            ("age", 3))
+NARROWEST = 80
 REFRESH_S = 2.0
 
 
@@ -35,8 +37,18 @@ def short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def best_cell(run: runs_mod.RunInfo) -> str:
+def best_cell(run: RunInfo) -> str:
     return "-" if run.best is None else format_metric(run.monitor, run.best)
+
+
+def column_widths(screen_width: int, names: list[str]) -> dict[str, int]:
+    """The columns' widths: columns beyond 80 go to run names as long as they need, then to the corruption."""
+    widths = dict(COLUMNS)
+    spare = max(0, screen_width - NARROWEST)
+    grow = min(spare, max(0, max(map(len, names), default=0) - widths["run"]))
+    widths["run"] += grow
+    widths["corruption"] += spare - grow
+    return widths
 
 
 class RunsScreen(Screen):
@@ -52,8 +64,9 @@ class RunsScreen(Screen):
     def __init__(self, runs_dir: Path):
         super().__init__()
         self.runs_dir = runs_dir
-        self.runs: list[runs_mod.RunInfo] = []
+        self.runs: list[RunInfo] = []
         self._shown: tuple = ()
+        self._widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,33 +75,38 @@ class RunsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
         self.refresh_runs()
         self.set_interval(REFRESH_S, self.refresh_runs)
 
     def on_screen_resume(self) -> None:
         self.refresh_runs()
 
+    def on_resize(self) -> None:
+        self.refresh_runs()
+
     def refresh_runs(self) -> None:
-        self.runs = runs_mod.scan_runs(self.runs_dir)
+        self.runs = scan_runs(self.runs_dir)
         now = time.time()
         rows = tuple((r.name, r.status, r.task, r.model, r.corruption, r.epoch, best_cell(r),
-                      runs_mod.format_age(now - r.updated)) for r in self.runs)
-        if rows != self._shown:
-            self._shown = rows
-            self._fill_table(rows)
+                      format_age(now - r.updated)) for r in self.runs)
+        widths = column_widths(self.app.size.width, [r.name for r in self.runs])
+        if rows != self._shown or widths != self._widths:
+            self._fill_table(rows, widths)
         self._show_detail()
 
-    def _fill_table(self, rows: tuple) -> None:
+    def _fill_table(self, rows: tuple, widths: dict[str, int]) -> None:
         table = self.query_one(DataTable)
         selected = self.selected_run()
-        table.clear()
+        table.clear(columns=widths != self._widths)
+        if widths != self._widths:
+            for label, _ in COLUMNS:
+                table.add_column(label, width=widths[label], key=label)
+        self._shown, self._widths = rows, widths
         for row in rows:
             name, status, task, model, corruption, epoch, best, age = row
-            table.add_row(short(name, 16), status_text(status), short(task, 5), short(model, 5),
-                          short(corruption, 12), str(epoch), best, age, key=name)
+            table.add_row(short(name, widths["run"]), status_text(status), short(task, widths["task"]),
+                          short(model, widths["model"]), short(corruption, widths["corruption"]), str(epoch), best,
+                          age, key=name)
         if selected is not None:
             names = [r.name for r in self.runs]
             if selected.name in names:
@@ -114,7 +132,7 @@ class RunsScreen(Screen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
 
-    def selected_run(self) -> runs_mod.RunInfo | None:
+    def selected_run(self) -> RunInfo | None:
         table = self.query_one(DataTable)
         if not self.runs or table.row_count == 0:
             return None
@@ -149,8 +167,8 @@ class RunsScreen(Screen):
                         "with a last.pt can be resumed", severity="warning")
             return
         try:
-            runs_mod.resume_run(run.path)
-        except RuntimeError as exc:
+            resume_run(run.path)
+        except RunError as exc:
             self.notify(str(exc), severity="error")
             return
         self.notify(f"resuming {run.name}")
@@ -158,7 +176,7 @@ class RunsScreen(Screen):
 
     def action_stop(self) -> None:
         run = self.selected_run()
-        if run is not None and runs_mod.request_stop(run.path):
+        if run is not None and request_stop(run.path):
             self.notify(f"asked {run.name} to stop (it writes last.pt first)")
         elif run is not None:
             self.notify(f"{run.name} is not running", severity="warning")
@@ -173,7 +191,11 @@ class RunsScreen(Screen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                runs_mod.delete_run(run.path)
+                try:
+                    delete_run(run.path)
+                except RunError as exc:  # it was started again while the dialog was open
+                    self.notify(str(exc), severity="error")
+                    return
                 self.notify(f"deleted {run.name}")
                 self.refresh_runs()
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,13 +59,27 @@ def load_run(path: str | os.PathLike, host: str | None = None) -> RunInfo:
 
 
 def scan_runs(runs_dir: str | os.PathLike) -> list[RunInfo]:
-    """Every run directly under ``runs_dir``, newest first."""
+    """Every run under ``runs_dir``, newest first: the runs directly in it, and those one folder down (a
+    group such as ``sigdae demo``'s ``demo-mnist/conv``, named by that relative path)."""
     root = Path(runs_dir)
     if not root.is_dir():
         return []
     host = socket.gethostname()
-    runs = [load_run(p, host) for p in root.iterdir() if not p.name.startswith(".") and RunDir(p).is_run()]
+    runs = []
+    for path in _visible(root):
+        if RunDir(path).is_run():
+            runs.append(load_run(path, host))
+        elif path.is_dir():
+            runs += [replace(load_run(inner, host), name=f"{path.name}/{inner.name}")
+                     for inner in _visible(path) if RunDir(inner).is_run()]
     return sorted(runs, key=lambda r: (-r.updated, r.name))
+
+
+def _visible(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if not p.name.startswith(".")]
+    except OSError:  # a folder that cannot be read holds no runs to show
+        return []
 
 
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
