@@ -74,6 +74,37 @@ RECIPES["mnist-full"] = {
     "train": {**RECIPES["mnist"]["train"], "epochs": 20},
 }
 
+# The classic dense family, one recipe per variant, each within 2 CPU minutes: binary cross-entropy on
+# sigmoid outputs (as the seed notebook), Adam with a cosine schedule, 20 passes over the 55,000 images;
+# ``max_minutes`` caps a slow machine (the schedule then anneals by time).
+FAMILY_TRAIN = {"epochs": 20, "max_minutes": 1.0, "batch_size": 128, "lr": 2e-3, "schedule": "cosine"}
+
+
+def _family(description: str, model: dict[str, Any], penalties: dict[str, float] | None = None) -> dict[str, Any]:
+    loss: dict[str, Any] = {"spec": "bce"}
+    if penalties:
+        loss["penalties"] = penalties
+    return {"task": "mnist", "description": description, "model": {"in_features": 784, **model},
+            "corruption": {"spec": MNIST_NOISE}, "loss": loss, "train": dict(FAMILY_TRAIN)}
+
+
+RECIPES.update({
+    "mnist-undercomplete": _family("undercomplete DAE 784-64-784 (one ReLU bottleneck layer)",
+                                   {"name": "undercomplete", "code": 64}),
+    "mnist-sparse": _family("sparse DAE 784-256-784, KL sparsity of the sigmoid code toward rho = 0.05",
+                            {"name": "sparse", "hidden": [256], "sparsity": "kl", "rho": 0.05},
+                            {"sparsity": 1e-3}),
+    "mnist-contractive": _family("contractive DAE 784-256-784 (sigmoid), Jacobian norm penalty",
+                                 {"name": "contractive", "hidden": [256]}, {"contractive": 1e-4}),
+    "mnist-vae": _family("variational AE 784-256-(16)-256-784; KL weighted per pixel (1/784), so the loss is "
+                         "the ELBO per pixel", {"name": "vae", "hidden": [256], "latent": 16},
+                         {"kl": 1.0 / 784}),
+    # two sigmoid layers learn slowly at the family's lr: a higher one
+    "mnist-stacked": {**_family("stacked DAE 784-256-128-256-784 (sigmoid), trained end to end",
+                                {"name": "stacked", "hidden": [256, 128]}),
+                      "train": {**FAMILY_TRAIN, "lr": 5e-3}},
+})
+
 
 def recipe(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """A copy of the named recipe's run config, with ``overrides`` given as dotted keys set on it:
