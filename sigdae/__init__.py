@@ -14,11 +14,12 @@ from sigdae.version import __version__
 _EXPORTS = {
     "load_model": "sigdae.api",
     "LoadedModel": "sigdae.api",
-    "train": "sigdae.trainer",
+    "train": "sigdae.train_api",
     "Trainer": "sigdae.trainer",
     "recipe": "sigdae.recipes",
     "Enhancer": "sigdae.enhance",
     "bundled_model_path": "sigdae.enhance",
+    "StreamEnhancer": "sigdae.stream",
     "corruptions": None,
     "SigdaeError": "sigdae.errors",
 }

@@ -50,9 +50,12 @@ class LoadedModel:
 
 
 def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "best.pt") -> LoadedModel:
-    """Load a run directory (``best.pt``, else ``last.pt``) or checkpoint file, safely (weights only)."""
+    """Load a run directory (``best.pt``, else ``last.pt``) or checkpoint file, safely (weights only), or an
+    ONNX file from ``sigdae export RUN model.onnx`` (run with onnxruntime: ``pip install 'sigdae[onnx]'``)."""
     from sigdae.device import select_device
 
+    if os.fspath(path).lower().endswith(".onnx"):
+        return _load_onnx(path, device)
     dev = select_device(device)
     payload = checkpoint.load(path, prefer=prefer)
     module = checkpoint.build_model(payload).eval()
@@ -64,3 +67,16 @@ def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "bes
                        corruption=payload.get("corruption", ""), path=payload["path"], device=dev,
                        meta={"parameters": parameters, **{k: payload[k] for k in
                              ("config_toml", "trainer", "trained", "sigdae_version", "note") if k in payload}})
+
+
+def _load_onnx(path: str | os.PathLike, device: str) -> LoadedModel:
+    from sigdae.onnx_runtime import open_onnx
+
+    module = open_onnx(path, device)
+    meta = module.meta
+    rate = int(meta["sample_rate"]) if meta.get("sample_rate") else None
+    return LoadedModel(module=module, name=meta.get("model", "onnx"), signal=meta.get("signal", "image"),
+                       task=meta.get("task", ""), sample_rate=rate, corruption=meta.get("corruption", ""),
+                       path=os.fspath(path), device=torch.device("cpu"),
+                       meta={"parameters": int(meta.get("parameters", 0)), "onnx": meta,
+                             **({"note": meta["note"]} if "note" in meta else {})})

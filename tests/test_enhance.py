@@ -100,3 +100,122 @@ def test_image_model_is_refused_for_audio(tmp_path):
     checkpoint.save(path, checkpoint.model_payload(model, signal="image", task="mnist"))
     with pytest.raises(ValueError, match="not a speech"):
         Enhancer(load_model(path, device="cpu"))
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    from sigdae.enhance import bundled_model_path
+
+    return load_model(bundled_model_path(), device="cpu")
+
+
+@pytest.mark.parametrize("rate", [16000, 48000])
+@pytest.mark.parametrize("length", [1, 2, 100, 511])
+def test_short_inputs_keep_their_length(tmp_path, bundled, rate, length):
+    x = torch.from_numpy(_speechlike(rate, 1.0, channels=2)[:length].T.copy())
+    out = Enhancer(bundled).enhance_tensor(x, rate)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    src, dst = tmp_path / "click.wav", tmp_path / "out.wav"
+    sf.write(src, x.T.numpy(), rate, subtype="FLOAT")
+    Enhancer(bundled).enhance_file(src, dst)
+    written, written_rate = sf.read(dst, always_2d=True)
+    assert written.shape == (length, 2) and written_rate == rate
+    assert np.allclose(written.T, out.numpy(), atol=1e-6)
+
+
+def test_lengths_that_worked_before_are_not_padded(bundled):
+    x = torch.from_numpy(_speechlike(16000, 0.1)[:257].T.copy())
+    enhancer = Enhancer(bundled)
+    assert enhancer.min_samples == 257
+    assert torch.equal(enhancer.enhance(x, 16000), bundled.denoise(x.unsqueeze(1)).squeeze(1))
+
+
+def test_silence_and_an_empty_signal(tmp_path, bundled):
+    for length in (1, 300, 16000):
+        out = Enhancer(bundled).enhance_tensor(torch.zeros(1, length), 16000)
+        assert out.shape == (1, length) and torch.isfinite(out).all() and out.abs().max() < 1e-6
+    assert Enhancer(bundled).enhance_tensor(torch.zeros(1, 0), 16000).shape == (1, 0)
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 1), np.float32), 16000)
+    Enhancer(bundled).enhance_file(tmp_path / "empty.wav", tmp_path / "out.wav")
+    assert sf.info(tmp_path / "out.wav").frames == 0
+
+
+def test_one_dimensional_tensors_come_back_one_dimensional(bundled):
+    x = torch.from_numpy(_speechlike(16000, 0.5)[:, 0].copy())
+    enhancer = Enhancer(bundled)
+    for out in (enhancer.enhance(x, 16000), enhancer.enhance_tensor(x, 16000)):
+        assert out.shape == x.shape
+        assert torch.equal(out, enhancer.enhance(x.unsqueeze(0), 16000)[0])
+
+
+def test_batched_chunks_equal_one_by_one(spectral, monkeypatch):
+    rate = 24000
+    x = torch.from_numpy(_speechlike(rate, 3.0).T.copy())
+    one = Enhancer(spectral, chunk_seconds=0.3).enhance_tensor(x, rate)
+    batched = Enhancer(spectral, chunk_seconds=0.3, batch_chunks=3)
+    sizes, calls = [], []
+    real = batched.enhance_batch
+    monkeypatch.setattr(batched, "enhance_batch", lambda b, r: calls.append(b.shape[0]) or real(b, r))
+    for out, length in batched.enhance_chunks(x.shape[-1], rate, lambda lo, hi: x[..., lo:hi]):
+        sizes.append(length)
+    assert sum(sizes) == x.shape[-1] and max(calls) == 3  # interior chunks share model calls
+    assert torch.allclose(batched.enhance_tensor(x, rate), one, atol=1e-5)
+
+
+def test_enhance_batch_equals_each_signal_alone(spectral):
+    signals = torch.stack([torch.from_numpy(_speechlike(16000, 0.7, channels=2, seed=s).T.copy()) for s in range(3)])
+    enhancer = Enhancer(spectral)
+    together = enhancer.enhance_batch(signals, 16000)
+    for signal, out in zip(signals, together):
+        assert torch.allclose(out, enhancer.enhance(signal, 16000), atol=1e-5)
+
+
+def test_the_cpu_default_batches_nothing_and_bad_settings_are_refused(spectral):
+    assert Enhancer(spectral).batch_chunks == 1
+    with pytest.raises(ValueError, match="batch_chunks"):
+        Enhancer(spectral, batch_chunks=0)
+    with pytest.raises(ValueError, match="precision"):
+        Enhancer(spectral, precision="fp8")
+
+
+def test_file_output_can_change_subtype(tmp_path, spectral):
+    sf.write(tmp_path / "in.wav", _speechlike(16000, 0.5), 16000, subtype="PCM_16")
+    Enhancer(spectral).enhance_file(tmp_path / "in.wav", tmp_path / "out.wav", subtype="FLOAT")
+    assert sf.info(tmp_path / "out.wav").subtype == "FLOAT"
+
+
+def test_enhance_many_equals_one_by_one(spectral):
+    lengths = [8000, 8000, 300, 8000, 30000, 300, 1]
+    signals = [torch.from_numpy(_speechlike(16000, 2.0, channels=1, seed=i)[:n].T.copy())
+               for i, n in enumerate(lengths)]
+    enhancer = Enhancer(spectral, chunk_seconds=1.0, batch_chunks=2)
+    together = enhancer.enhance_many(signals, 16000)
+    assert [y.shape for y in together] == [x.shape for x in signals]
+    for x, y in zip(signals, together):
+        assert torch.allclose(y, enhancer.enhance_tensor(x, 16000), atol=1e-5)
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_reduced_precision_stays_within_1e3_of_fp32(bundled, precision):
+    x = torch.from_numpy(_speechlike(16000, 1.0).T.copy())
+    assert Enhancer(bundled).precision == "fp32"  # the CPU default
+    full = Enhancer(bundled).enhance(x, 16000)
+    reduced = Enhancer(bundled, precision=precision).enhance(x, 16000)
+    assert reduced.dtype == torch.float32 and (reduced - full).abs().max() < 1e-3
+
+
+def test_gpu_check_runs_its_parts_on_the_cpu(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_check", Path(__file__).parent.parent / "benchmarks" /
+                                                  "gpu_check.py")
+    gpu_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_check)
+    long_file, folder = gpu_check.make_data(tmp_path, minutes=0.05, files=3)
+    assert sf.info(long_file).duration == pytest.approx(3.0) and len(list(folder.glob("*.wav"))) == 3
+    figures = {}
+    gpu_check.in_process(long_file, folder, "cpu", figures)
+    assert figures["precision_fp32_max_abs_diff_vs_cpu_fp32"] == 0.0
+    assert figures["precision_fp16_max_abs_diff_vs_cpu_fp32"] < 1e-3
+    assert figures["long_in_process_batch1_s"] > 0 and figures["short_in_process_enhance_many_s"] > 0
+    assert gpu_check.whole_process(["--version"]) > 0

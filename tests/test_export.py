@@ -5,7 +5,7 @@ import torch
 from sigdae.api import load_model
 from sigdae.cli import main
 from sigdae.recipes import recipe
-from sigdae.trainer import train
+from sigdae.train_api import train
 
 
 def _tiny_run(run_dir, seed=0, **model):

@@ -16,8 +16,12 @@ from sigdae.cli.corruptions import add_parser as add_corruptions
 from sigdae.cli.demo import add_parser as add_demo
 from sigdae.cli.denoise import add_parser as add_denoise
 from sigdae.cli.evaluate import add_parser as add_eval
+from sigdae.cli.experiment import add_parser as add_experiment
 from sigdae.cli.export import add_parser as add_export
 from sigdae.cli.listing import add_parsers as add_listings
+from sigdae.cli.live import add_parser as add_live
+from sigdae.cli.plot import add_parser as add_plot
+from sigdae.cli.runs import add_parser as add_runs
 from sigdae.cli.train import add_parser as add_train
 from sigdae.cli.tui import add_parser as add_tui
 from sigdae.errors import SigdaeError, UsageError
@@ -32,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sigdae {__version__}")
     parser.set_defaults(handler=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for add in (add_train, add_eval, add_denoise, add_corruptions, add_listings, add_demo, add_export, add_tui):
+    for add in (add_train, add_eval, add_denoise, add_live, add_corruptions, add_listings, add_demo, add_export,
+                add_experiment, add_plot, add_runs, add_tui):
         add(sub)
     return parser
 
