@@ -30,8 +30,8 @@ def command_lines(path):
         for line in block.replace("\\\n", " ").splitlines():
             line = re.sub(r"\s#.*$", "", line).strip()
             line = re.sub(r"\[[^\]]*\]", "", line)
-            for part in re.split(r"\s*(?:&&|\|)\s*", line):
-                words = shlex.split(part)
+            for part in re.split(r"\s*(?:&&|\||;)\s*", line):
+                words = shlex.split(re.sub(r"\s[<>]\s*\S+", "", part))  # redirections are the shell's
                 if words and Path(words[0]).name == "sigdae":
                     lines.append(words[1:])
     return lines
@@ -80,7 +80,7 @@ def test_the_readme_denoise_lines_run(workdir, capsys):
     assert Path("clean.flac").is_file() and Path("cleaned/sub/a.wav").is_file()
 
 
-def test_the_plugin_guide_examples_work():
+def test_the_plugin_guide_examples_work(monkeypatch):
     import torch
 
     from sigdae.losses import build_loss
@@ -89,10 +89,13 @@ def test_the_plugin_guide_examples_work():
 
     corruption, check, model, loss = blocks(ROOT / "docs" / "plugins.md", ("python",))[:4]
     module = types.ModuleType("sigdae_plugin_example")
+    monkeypatch.setitem(sys.modules, "sigdae_plugin_example", module)
     exec(compile(corruption, "plugins.md", "exec"), module.__dict__)
-    sys.modules.setdefault("sigdae_plugin_example", module)
     from sigdae.corruptions import CORRUPTIONS
 
+    for registry in (CORRUPTIONS, MODELS, LOSSES):  # the registrations below end with the test
+        monkeypatch.setattr(registry, "_entries", dict(registry._entries))
+        monkeypatch.setattr(registry, "_origins", dict(registry._origins))
     CORRUPTIONS.add("scanlines", module.ScanLines, origin="docs", replace=True)  # what the entry point does
     namespace = {}
     exec(compile(check, "plugins.md", "exec"), namespace)
