@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 
 from sigdae.errors import DataError
 from sigdae import audio
+from sigdae.audio_index import AudioIndex, read_span
 from sigdae.fileio import atomic_output
 
 _LIBRISPEECH = re.compile(r"^(\d+)-(\d+)-(\d+)$")  # <speaker>-<chapter>-<utterance>
@@ -139,34 +140,49 @@ def _fit(x: torch.Tensor, start: int, frames: int, pad: str) -> torch.Tensor:
 class CleanSpeech(Dataset):
     """Random fixed-length segments of clean speech from folders (or a file list), as ``(1, T)`` tensors.
 
-    Every file is decoded once, averaged to mono and resampled to ``sample_rate`` at load, and kept in
-    memory; with ``cache_dir`` the decoded audio is also stored as ``.pt`` files (keyed by path, mtime
-    and rate) so later runs skip decoding. An epoch is ``segments_per_epoch`` segments (default: the total
-    duration divided by the segment length). Files are picked in proportion to their length and cropped at
-    a random offset (torch's global RNG, which DataLoader seeds per worker). Files shorter than a segment
-    are zero-padded (``pad="zeros"``) or looped (``pad="loop"``). With ``deterministic=True`` (validation)
-    item ``i`` is always the same segment, drawn once from ``seed``.
+    A corpus whose audio fits in ``cache_mb`` megabytes (float32 at ``sample_rate``, from the files'
+    headers; ``None``: no limit) is decoded once, averaged to mono, resampled and kept in memory; with
+    ``cache_dir`` the decoded audio is also stored as ``.pt`` files (keyed by path, mtime and rate) so later
+    runs skip decoding. A larger corpus is streamed: only its index (path, rate, frames, channels; cached,
+    see :mod:`sigdae.audio_index`) is held, and each segment is read from disk with seeking and resampled
+    on its own (``streaming`` says which). Both give the same segments for the same random draws.
+
+    An epoch is ``segments_per_epoch`` segments (default: the total duration divided by the segment
+    length). Files are picked in proportion to their length and cropped at a random offset (torch's global
+    RNG, which DataLoader seeds per worker). Files shorter than a segment are zero-padded (``pad="zeros"``)
+    or looped (``pad="loop"``). With ``deterministic=True`` (validation) item ``i`` is always the same
+    segment, drawn once from ``seed``.
     """
 
     def __init__(self, dirs=None, sample_rate: int = 16000, segment_seconds: float = 2.0,
                  files: Sequence[str | os.PathLike] | None = None, segments_per_epoch: int | None = None,
                  deterministic: bool = False, seed: int = 0, cache_dir: str | os.PathLike | None = None,
-                 pad: str = "zeros"):
+                 pad: str = "zeros", cache_mb: float | None = None, index_dir: str | os.PathLike | None = None):
         if int(sample_rate) != sample_rate or sample_rate <= 0:
             raise SpeechDataError(f"CleanSpeech: sample_rate={sample_rate} must be a positive integer")
         if not segment_seconds or segment_seconds <= 0:
             raise SpeechDataError(f"CleanSpeech: segment_seconds={segment_seconds} must be positive")
         if pad not in ("zeros", "loop"):
             raise SpeechDataError(f"CleanSpeech: pad={pad!r} must be 'zeros' or 'loop'")
+        if cache_mb is not None and not cache_mb >= 0:
+            raise SpeechDataError(f"CleanSpeech: cache_mb={cache_mb} must be at least 0")
         self.files = _gather(dirs, files, "CleanSpeech")
         self.sample_rate, self.pad = int(sample_rate), pad
         self.segment = max(1, int(round(segment_seconds * sample_rate)))
-        cache = DiskCache(cache_dir) if cache_dir is not None else None
-        self.audio = [_load(f, self.sample_rate, cache) for f in self.files]
-        empty = [f for f, x in zip(self.files, self.audio) if len(x) == 0]
+        self.index: AudioIndex | None = None
+        self.audio: list[torch.Tensor] | None = None
+        if cache_mb is not None:
+            self.index = AudioIndex.of(self.files, index_dir)
+            lengths = self.index.frames_at(self.sample_rate)
+        self.streaming = cache_mb is not None and 4 * sum(lengths) > cache_mb * 2 ** 20
+        if not self.streaming:
+            cache = DiskCache(cache_dir) if cache_dir is not None else None
+            self.audio = [_load(f, self.sample_rate, cache) for f in self.files]
+            lengths = [len(x) for x in self.audio]
+        empty = [f for f, n in zip(self.files, lengths) if n == 0]
         if empty:
             raise SpeechDataError(f"CleanSpeech: {empty[0]} has no samples")
-        self.lengths = torch.tensor([len(x) for x in self.audio], dtype=torch.long)
+        self.lengths = torch.tensor(lengths, dtype=torch.long)
         total = int(self.lengths.sum())
         if segments_per_epoch is not None and (int(segments_per_epoch) != segments_per_epoch or segments_per_epoch <= 0):
             raise SpeechDataError(f"CleanSpeech: segments_per_epoch={segments_per_epoch} must be a positive integer")
@@ -182,7 +198,7 @@ class CleanSpeech(Dataset):
 
     @property
     def duration(self) -> float:
-        """Seconds of audio loaded."""
+        """Seconds of audio in the corpus."""
         return float(self.lengths.sum()) / self.sample_rate
 
     def _offset(self, index: int, u: float) -> int:
@@ -194,7 +210,14 @@ class CleanSpeech(Dataset):
 
     def segment_at(self, file_index: int, offset: int) -> torch.Tensor:
         """The segment of file ``file_index`` that starts at ``offset``: ``(1, T)``."""
-        return _fit(self.audio[file_index], offset, self.segment, self.pad).unsqueeze(0).clone()
+        if self.audio is not None:
+            return _fit(self.audio[file_index], offset, self.segment, self.pad).unsqueeze(0).clone()
+        assert self.index is not None
+        entry = self.index.entries[file_index]
+        if int(self.lengths[file_index]) < self.segment:
+            offset = 0  # a short file is read whole, then padded or looped
+        x = read_span(entry, self.sample_rate, offset, self.segment)
+        return _fit(x, 0, self.segment, self.pad).unsqueeze(0)
 
     def __getitem__(self, i: int) -> torch.Tensor:
         if not -len(self) <= i < len(self):
@@ -208,10 +231,11 @@ class CleanSpeech(Dataset):
 class PairedFolders(Dataset):
     """Noisy/clean pairs laid out like VoiceBank-DEMAND: ``root/clean/NAME`` and ``root/noisy/NAME``.
 
+    Files pair by stem, so the two sides may differ in format (``clean/x.wav`` with ``noisy/x.flac``).
     Items are ``(noisy, clean)``, each ``(1, T)`` at ``sample_rate`` (mono): whole files (cropped to the
     shorter of the two) or, with ``segment_seconds``, aligned random segments (zero-padded if the file is
     short; fixed per index with ``deterministic=True``). Files are read on access; ``cache=True`` keeps
-    them in memory after the first read.
+    them in memory after the first read. ``names`` are the clean files' names.
     """
 
     def __init__(self, root: str | os.PathLike, sample_rate: int = 16000, segment_seconds: float | None = None,
@@ -222,13 +246,16 @@ class PairedFolders(Dataset):
         if missing:
             raise SpeechDataError(f"PairedFolders: missing folder {' and '.join(missing)} "
                                   f"(expected {self.root}/clean and {self.root}/noisy)")
-        names = {side: {Path(f).name for f in audio.list_audio(d, recursive=False)} for side, d in dirs.items()}
-        alone = {side: sorted(names[side] - names[other]) for side, other in (("clean", "noisy"), ("noisy", "clean"))}
+        by_stem = {side: _by_stem(self.root, side, audio.list_audio(d, recursive=False)) for side, d in dirs.items()}
+        alone = {side: sorted(by_stem[side][stem] for stem in by_stem[side].keys() - by_stem[other].keys())
+                 for side, other in (("clean", "noisy"), ("noisy", "clean"))}
         if alone["clean"] or alone["noisy"]:
             parts = [f"noisy/ lacks {_few(alone['clean'])}" if alone["clean"] else "",
                      f"clean/ lacks {_few(alone['noisy'])}" if alone["noisy"] else ""]
             raise SpeechDataError(f"PairedFolders {self.root}: unpaired files: {'; '.join(p for p in parts if p)}")
-        self.names = sorted(names["clean"])
+        stems = sorted(by_stem["clean"], key=lambda stem: by_stem["clean"][stem])
+        self.names = [by_stem["clean"][stem] for stem in stems]
+        self.noisy_names = [by_stem["noisy"][stem] for stem in stems]
         if not self.names:
             raise SpeechDataError(f"PairedFolders {self.root}: no audio files in clean/ and noisy/")
         if segment_seconds is not None and segment_seconds <= 0:
@@ -245,9 +272,8 @@ class PairedFolders(Dataset):
         """The whole ``(noisy, clean)`` pair ``i``, cropped to the same length: ``(1, T)`` each."""
         if self._cache is not None and i in self._cache:
             return self._cache[i]
-        name = self.names[i]
-        noisy = audio.load(self.root / "noisy" / name, self.sample_rate, mono=True)
-        clean = audio.load(self.root / "clean" / name, self.sample_rate, mono=True)
+        noisy = audio.load(self.root / "noisy" / self.noisy_names[i], self.sample_rate, mono=True)
+        clean = audio.load(self.root / "clean" / self.names[i], self.sample_rate, mono=True)
         frames = min(noisy.shape[-1], clean.shape[-1])
         out = (noisy[:, :frames].contiguous(), clean[:, :frames].contiguous())
         if self._cache is not None:
@@ -270,6 +296,19 @@ class PairedFolders(Dataset):
         else:
             start = int(torch.randint(room + 1, ()))
         return noisy[:, start:start + self.segment].clone(), clean[:, start:start + self.segment].clone()
+
+
+def _by_stem(root: Path, side: str, files: list[str]) -> dict[str, str]:
+    """{stem: file name} of one side; two files with one stem (``x.wav`` and ``x.flac``) are ambiguous."""
+    found: dict[str, str] = {}
+    for f in files:
+        name = Path(f).name
+        stem = Path(name).stem
+        if stem in found:
+            raise SpeechDataError(f"PairedFolders {root}: {side}/ holds both {found[stem]} and {name}: "
+                                  "pairs match by name without extension, so keep one of them")
+        found[stem] = name
+    return found
 
 
 def _few(names: list[str], k: int = 5) -> str:

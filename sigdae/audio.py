@@ -1,6 +1,6 @@
 """Audio file I/O and small DSP helpers (soundfile for files, torchaudio only for DSP).
 
-    x, sr = read("speech.flac")                # float32 tensor (channels, frames)
+    x, sr = read("speech.flac")                # float32 tensor (channels, frames); NaN/inf refused
     write("out.wav", x, sr, subtype="PCM_24")  # atomic: temp file in the same folder, then os.replace
     for block in iter_blocks("long.wav", 16000): ...
     with StreamWriter("out.flac", sr, channels=1) as w: w.write(block)
@@ -52,8 +52,10 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _error(path: Any, action: str, exc: BaseException | str) -> AudioError:
+    path = os.fspath(path)
     reason = exc if isinstance(exc, str) else _one_line(exc)
-    return AudioError(f"cannot {action} audio file {os.fspath(path)}: {reason}")
+    reason = reason.replace(f"Error opening {path!r}: ", "")  # libsndfile's prefix repeats the name
+    return AudioError(f"cannot {action} audio file {path}: {reason}")
 
 
 def _check_readable(path: str | os.PathLike) -> str:
@@ -62,6 +64,8 @@ def _check_readable(path: str | os.PathLike) -> str:
         raise _error(path, "read", "no such file")
     if os.path.isdir(path):
         raise _error(path, "read", "is a directory")
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise _error(path, "read", "the file is empty")
     return path
 
 
@@ -76,14 +80,37 @@ def info(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(path, sr, int(i.channels), frames, i.format, i.subtype, frames / sr if sr else 0.0)
 
 
+def _check_finite(path: str, data: np.ndarray, sample_rate: int, offset: int = 0) -> None:
+    """Refuse NaN or infinite samples (only float files can hold them), naming where the first one is."""
+    bad = ~np.isfinite(data)
+    if bad.any():
+        frame = offset + int(np.argmax(bad.any(axis=1)))
+        value = data[frame - offset][bad[frame - offset]][0]
+        where = f"{frame / sample_rate:.3f} s" if sample_rate else f"frame {frame}"
+        raise _error(path, "read", f"it holds non-finite samples ({value} at {where}); sigdae refuses "
+                                   "NaN and infinity (repair the file, e.g. replace them with 0)")
+
+
 def read(path: str | os.PathLike, start: int = 0, frames: int = -1) -> tuple[torch.Tensor, int]:
-    """Read a file as float32 ``(channels, frames)`` in [-1, 1] and its sample rate."""
+    """Read a file as float32 ``(channels, frames)`` and its sample rate; NaN or infinite samples are
+    an :class:`AudioError`."""
     path = _check_readable(path)
     try:
         data, sr = sf.read(path, frames=frames, start=start, dtype="float32", always_2d=True)
     except Exception as exc:
         raise _error(path, "read", exc) from None
+    _check_finite(path, data, int(sr), max(0, start))
     return torch.from_numpy(np.ascontiguousarray(data.T)), int(sr)
+
+
+def check_finite(path: str | os.PathLike, block_frames: int = 1 << 16) -> None:
+    """Raise :class:`AudioError` if the file holds NaN or infinite samples (read block by block; integer
+    formats cannot hold them and are not read)."""
+    i = info(path)
+    if i.subtype not in _FLOAT_SUBTYPES:
+        return
+    for _ in iter_blocks(i.path, block_frames):
+        pass
 
 
 def load(path: str | os.PathLike, sample_rate: int | None = None, mono: bool = False) -> torch.Tensor:
@@ -120,22 +147,43 @@ def resample(x: torch.Tensor, orig_sr: int | float, new_sr: int | float) -> torc
 
 
 # ---- writing ----------------------------------------------------------------------------------------
+def _format_of_extension(ext: str) -> tuple[str, str | None]:
+    return _FORMAT_BY_EXTENSION.get(ext, (ext[1:].upper(), None))
+
+
+def writable_extensions() -> list[str]:
+    """The output extensions whose format this soundfile build can write (``.wav``, ``.flac``, ...)."""
+    formats = sf.available_formats()
+    return sorted(e for e in AUDIO_EXTENSIONS if _format_of_extension(e)[0] in formats)
+
+
+def writable_formats() -> list[str]:
+    """The container formats (``WAV``, ``FLAC``, ...) that can be written."""
+    return sorted(sf.available_formats())
+
+
 def _format_for(path: str, format: str | None, subtype: str | None) -> tuple[str, str]:
     ext = os.path.splitext(path)[1].lower()
     default_sub = None
     if format is None:
-        if ext in _FORMAT_BY_EXTENSION:
-            format, default_sub = _FORMAT_BY_EXTENSION[ext]
-        else:
-            format = ext[1:].upper()
+        format, default_sub = _format_of_extension(ext)
+        if format not in sf.available_formats():
+            what = f"unknown audio extension {ext!r}" if ext else "no extension to tell the format from"
+            raise _error(path, "write", f"{what} (known: {', '.join(writable_extensions())})")
     format = format.upper()
     if format not in sf.available_formats():
-        raise _error(path, "write", f"unknown format {format!r} (give format=..., e.g. WAV, FLAC, OGG)")
+        raise _error(path, "write", f"unknown format {format!r} (known: {', '.join(writable_formats())})")
     subtype = (subtype or default_sub or sf.default_subtype(format) or "").upper()
     if not subtype or not sf.check_format(format, subtype):
         allowed = ", ".join(sf.available_subtypes(format))
         raise _error(path, "write", f"subtype {subtype or None!r} is not allowed in {format} (allowed: {allowed})")
     return format, subtype
+
+
+def check_writable(path: str | os.PathLike, format: str | None = None, subtype: str | None = None) -> None:
+    """Raise :class:`AudioError` unless audio can be written at ``path`` with this format and subtype (the
+    extension's format and its default subtype when not given)."""
+    _format_for(os.fspath(path), format, subtype)
 
 
 def _as_frames(audio: Any, path: str, channels: int | None = None) -> np.ndarray:
@@ -186,7 +234,8 @@ def write(path: str | os.PathLike, audio: Any, sample_rate: int, subtype: str | 
 
 # ---- streaming ---------------------------------------------------------------------------------------
 def iter_blocks(path: str | os.PathLike, block_frames: int, overlap: int = 0) -> Iterator[torch.Tensor]:
-    """Yield float32 ``(C, block_frames)`` tensors (the last one shorter) without loading the whole file."""
+    """Yield float32 ``(C, block_frames)`` tensors (the last one shorter) without loading the whole file;
+    a block with NaN or infinite samples is an :class:`AudioError`."""
     path = _check_readable(path)
     if int(block_frames) != block_frames or block_frames <= 0 or not 0 <= overlap < block_frames:
         raise AudioError(f"iter_blocks {path}: block_frames must be a positive integer and 0 <= overlap < it")
@@ -195,9 +244,12 @@ def iter_blocks(path: str | os.PathLike, block_frames: int, overlap: int = 0) ->
     except Exception as exc:
         raise _error(path, "read", exc) from None
     with f:
+        offset, rate = 0, int(f.samplerate)
         try:
             for block in f.blocks(blocksize=int(block_frames), overlap=int(overlap), dtype="float32",
                                   always_2d=True):
+                _check_finite(path, block, rate, offset)
+                offset += len(block) - int(overlap)
                 yield torch.from_numpy(np.ascontiguousarray(block.T))
         except (RuntimeError, sf.SoundFileError) as exc:
             raise _error(path, "read", exc) from None

@@ -2,37 +2,126 @@
 
 A crash or a Ctrl-C never leaves a half-written output or checkpoint behind, and the old file (if any)
 stays intact until the new one is complete. Files get the usual umask-derived permissions.
+
+A temporary file is named ``.NAME.XXXXXXXX.tmp`` (``XXXXXXXX`` random hex; another suffix for writers
+that need one). While it is being written its writer holds an OS lock on it, so the next writer of the
+same output can tell the leftovers of a killed process (no lock) from a live writer's file and remove
+them. The name's stem is shortened when needed so that a legal target name (up to 255 bytes) always
+gets a legal temporary name.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no locks, stale temporary files are left alone
+    fcntl = None
+
+NAME_MAX = 255  # bytes in one file name on the usual file systems
+_TOKEN_HEX = 8
+_held: dict[str, int] = {}  # temporary file -> the descriptor holding its lock
+
+
+def _temp_stem(base: str, suffix: str) -> str:
+    """``base``, cut (on a character boundary) so that ``.STEM.XXXXXXXX<suffix>`` fits in NAME_MAX bytes."""
+    room = NAME_MAX - len(os.fsencode(f"..{'0' * _TOKEN_HEX}{suffix}"))
+    encoded = os.fsencode(base)
+    if len(encoded) <= room:
+        return base
+    return encoded[:room].decode("utf-8", "ignore") or "out"
+
+
+def _temp_pattern(stem: str, suffix: str) -> re.Pattern[str]:
+    return re.compile(re.escape(f".{stem}.") + f"[0-9a-f]{{{_TOKEN_HEX}}}" + re.escape(suffix))
+
+
+def _lock(fd: int) -> bool:
+    """Take the lock on ``fd`` without waiting; False if a live process holds it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def remove_stale_temps(path: str | os.PathLike, suffix: str = ".tmp") -> list[str]:
+    """Remove the temporary files of ``path`` that no live process is writing (a killed run's leftovers);
+    returns their names."""
+    if fcntl is None:
+        return []
+    folder, base = os.path.split(os.path.abspath(path))
+    pattern = _temp_pattern(_temp_stem(base, suffix), suffix)
+    try:
+        names = [n for n in os.listdir(folder) if pattern.fullmatch(n)]
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        tmp = os.path.join(folder, name)
+        if tmp in _held:
+            continue
+        try:
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if _lock(fd):
+                os.unlink(tmp)
+                removed.append(tmp)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
 
 def reserve_temp(path: str | os.PathLike, suffix: str = ".tmp") -> str:
-    """Create an empty hidden file next to ``path`` (mode 0o666 less the umask) and return its name."""
+    """Create an empty hidden file next to ``path`` (mode 0o666 less the umask), locked until
+    :func:`commit_temp` or :func:`discard_temp`, and return its name. Stale temporary files of ``path``
+    left by a killed process are removed first."""
     folder, base = os.path.split(os.path.abspath(path))
+    remove_stale_temps(path, suffix)
+    stem = _temp_stem(base, suffix)
     while True:
-        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}{suffix}")
+        tmp = os.path.join(folder, f".{stem}.{secrets.token_hex(_TOKEN_HEX // 2)}{suffix}")
         try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return tmp
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         except FileExistsError:
             continue
+        _lock(fd)
+        _held[tmp] = fd
+        return tmp
+
+
+def _release(tmp: str | os.PathLike) -> None:
+    fd = _held.pop(os.fspath(tmp), None)
+    if fd is not None:
+        os.close(fd)
 
 
 def commit_temp(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
     """Move a finished temporary file into place (atomic: readers see the old file or the new one)."""
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    finally:
+        _release(tmp)
 
 
 def discard_temp(tmp: str | os.PathLike) -> None:
     """Remove a temporary file that will not be committed (gone already is fine)."""
-    Path(tmp).unlink(missing_ok=True)
+    try:
+        Path(tmp).unlink(missing_ok=True)
+    finally:
+        _release(tmp)
 
 
 @contextmanager

@@ -166,3 +166,38 @@ def test_list_audio_and_load(tmp_path):
     assert [os.path.basename(f) for f in audio.list_audio(tmp_path, recursive=False)] == ["y.wav"]
     x = audio.load(files[0], sample_rate=16000, mono=True)
     assert x.shape == (1, 1600)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_samples_are_refused_at_read_time(tmp_path, bad):
+    x = np.full((3000, 2), 0.25, np.float32)
+    x[2000, 1] = bad
+    path = tmp_path / "bad.wav"
+    sf.write(path, x, 8000, subtype="FLOAT")
+    for reader in (lambda: audio.read(path), lambda: list(audio.iter_blocks(path, 512)),
+                   lambda: audio.check_finite(path, block_frames=700), lambda: audio.load(path, 16000)):
+        with pytest.raises(AudioError) as e:
+            reader()
+        message = str(e.value)
+        assert "bad.wav" in message and "non-finite" in message and "0.250 s" in message and "\n" not in message
+    assert audio.read(path, frames=1000)[0].shape == (2, 1000)  # the finite part reads
+    audio.check_finite(_pcm(tmp_path))  # integer formats cannot hold NaN: nothing to read
+
+
+def _pcm(tmp_path):
+    audio.write(tmp_path / "pcm.wav", tone(1, 800), 8000)
+    return tmp_path / "pcm.wav"
+
+
+def test_empty_file_and_unknown_extensions_say_so(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(AudioError, match="empty.wav: the file is empty"):
+        audio.info(tmp_path / "empty.wav")
+    for name, words in [("out.xyz", "unknown audio extension '.xyz' (known: "), ("out", "no extension")]:
+        with pytest.raises(AudioError) as e:
+            audio.write(tmp_path / name, tone(1, 100), 8000)
+        assert words in str(e.value) and ".flac" in str(e.value) and "format=" not in str(e.value)
+    with pytest.raises(AudioError, match=r"unknown format 'NOPE' \(known: .*WAV"):
+        audio.check_writable(tmp_path / "o.wav", format="nope")
+    assert ".wav" in audio.writable_extensions() and ".mat" not in audio.writable_extensions()
+    assert sorted(os.listdir(tmp_path)) == ["empty.wav"]

@@ -184,3 +184,18 @@ def test_paired_folders_reports_missing_pairs(paired, tmp_path):
     (tmp_path / "only" / "clean").mkdir()
     with pytest.raises(SpeechDataError, match="noisy"):
         PairedFolders(tmp_path / "only")
+
+
+def test_paired_folders_pair_by_stem(paired):
+    for name in ("p287_001", "p287_002"):  # the noisy side in other formats
+        x, sr = sf.read(paired / "noisy" / f"{name}.wav", dtype="float32")
+        os.remove(paired / "noisy" / f"{name}.wav")
+        sf.write(paired / "noisy" / f"{name}.{'flac' if name.endswith('1') else 'ogg'}", x, sr)
+    ds = PairedFolders(paired)
+    assert ds.names == ["p287_000.wav", "p287_001.wav", "p287_002.wav"]
+    assert ds.noisy_names == ["p287_000.wav", "p287_001.flac", "p287_002.ogg"]
+    noisy, clean = ds[1]
+    assert noisy.shape == clean.shape and (noisy - clean).pow(2).mean() < 0.01
+    sf.write(paired / "noisy" / "p287_001.wav", voice(0.1, 16000, 100), 16000)
+    with pytest.raises(SpeechDataError, match="both p287_001.flac and p287_001.wav"):
+        PairedFolders(paired)

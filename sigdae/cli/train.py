@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import time
 from pathlib import Path
@@ -82,9 +83,13 @@ def run(args: argparse.Namespace) -> int:
     from sigdae.trainer import Trainer
 
     config = train_config(args)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not (args.resume or args.run_dir):
+        raise UsageError("training in several processes needs --run-dir (each process must name the same folder)")
     run_dir = args.resume or args.run_dir or f"runs/{config.get('recipe', config['task'])}-{time.strftime('%Y%m%d-%H%M%S')}"
     trainer = Trainer(config, run_dir, listeners=[ProgressDisplay(quiet=args.quiet)], resume=bool(args.resume))
     summary = trainer.fit()
+    if not trainer.group.main:  # under torchrun, rank 0 speaks for the group
+        return 0 if summary["status"] == "finished" else 1
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
