@@ -1,4 +1,4 @@
-"""MNIST denoising benchmark (noise factor 0.5, clipped), on the protocol of the project's anchor figures.
+"""MNIST denoising benchmark (noise factor 0.5, clipped), on the protocol of the published anchor figures.
 
     python benchmarks/mnist.py --rows dense,conv2min,full --threads 2 --out-dir bench-runs/mnist
 
@@ -8,9 +8,9 @@ after its last step (no checkpoint selection) on one fixed noisy copy of the 10,
 array, as in the protocol. PSNR is the mean of per-image PSNR over all 10,000 images; SSIM the mean
 over the first 1,000 (7x7 uniform window, as scikit-image). ``--rows overhead`` times the Trainer
 against a bare PyTorch loop on the same model and batches. ``--rows anchor2min`` runs the anchors' own
-U-Net-16 + BN recipe (``--anchors``: the protocol folder's ``anchors.py``) for the same 2 minutes on this
-machine and scores its output here: the machine's speed varies by day (the anchor table was timed on a
-faster day), so this row is the same-day, same-machine comparison for the 2-minute default.
+U-Net-16 + BN recipe (``--anchors``: the protocol's ``anchors.py``) for the same 2 minutes on this
+machine and scores its output here: the machine's speed varies by day (the anchor table was timed on
+another), so this row is the same-day, same-machine comparison for the 2-minute default.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 ROWS = {
-    "dense": ("seed dense DAE (784-128-64-32-64-128-784), 10 epochs", ["--recipe", "mnist-dense", "--epochs", "10"]),
+    "dense": ("dense DAE (784-128-64-32-64-128-784), 10 epochs", ["--recipe", "mnist-dense", "--epochs", "10"]),
     "conv2min": ("sigdae default conv recipe, --max-minutes 2", ["--recipe", "mnist", "--max-minutes", "2",
                                                                    "--epochs", "1000"]),
     "full": ("sigdae full-quality recipe (mnist-full)", ["--recipe", "mnist-full"]),
@@ -169,11 +169,11 @@ def main() -> None:
     ap.add_argument("--out-dir", default="bench-runs/mnist")
     ap.add_argument("--eval-only", action="store_true", help="score existing run dirs, do not train")
     ap.add_argument("--set", action="append", default=[], help="passed to sigdae train as --set")
-    ap.add_argument("--anchors", help="the protocol folder's anchors.py (needed by --rows anchor2min)")
+    ap.add_argument("--anchors", help="the MNIST protocol's anchors.py (needed by --rows anchor2min)")
     args = ap.parse_args()
     rows = args.rows.split(",")
     if "anchor2min" in rows and not args.anchors:
-        ap.error("--rows anchor2min needs --anchors PATH (the MNIST protocol folder's anchors.py)")
+        ap.error("--rows anchor2min needs --anchors PATH (the MNIST protocol's anchors.py)")
     torch.set_num_threads(args.threads)
     out_dir = Path(args.out_dir)
     noisy, clean = protocol_noisy_test()

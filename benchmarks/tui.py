@@ -142,17 +142,17 @@ def main() -> int:
         config = run_config(args.epochs, args.steps)
         headless = train_headless(config, Path(tmp) / "headless")
         watched, tui_cpu = train_watched(config, runs_dir, "watched")
-    rows = [("first screen of `sigdae tui` (median)", f"{starts[len(starts) // 2]:.2f} s", "< 1.5 s"),
-            ("TUI CPU while watching a running job", f"{tui_cpu:.1f} % of one core", "< 3 %"),
-            ("training headless", f"{headless:,.0f} samples/s", ""),
-            ("training with the TUI attached", f"{watched:,.0f} samples/s", ""),
-            ("attached / headless", f"{watched / headless:.1%}", ">= 95 %")]
+    rows = [("first screen of `sigdae tui` (median)", f"{starts[len(starts) // 2]:.2f} s"),
+            ("TUI CPU while watching a running job", f"{tui_cpu:.1f} % of one core"),
+            ("training headless", f"{headless:,.0f} samples/s"),
+            ("training with the TUI attached", f"{watched:,.0f} samples/s"),
+            ("attached / headless", f"{watched / headless:.1%}")]
     print(f"mnist recipe, cpu, {args.epochs} epochs × {args.steps} steps, batch {config['train']['batch_size']}; "
           f"{os.cpu_count()} CPUs")
     width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'result':>22}  target")
-    for name, value, target in rows:
-        print(f"{name:<{width}}  {value:>22}  {target}")
+    print(f"{'measure':<{width}}  {'result':>22}")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value:>22}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The MNIST demo: train the default conv DAE and the seed dense DAE briefly, score both, draw a grid."""
+"""The MNIST demo: train the default conv DAE and the classic dense DAE briefly, score both, draw a grid."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def run_mnist_demo(run_dir: str | os.PathLike = "runs/demo-mnist", *, minutes: f
     conv, dense = load_model(conv_dir, device=device), load_model(dense_dir, device=device)
     out_conv, out_dense = conv.denoise(noisy), dense.denoise(noisy)
     scores = [(label, score_images(images, clean))
-              for label, images in (("noisy input", noisy), ("seed dense DAE (3 epochs)", out_dense),
+              for label, images in (("noisy input", noisy), ("dense DAE (3 epochs)", out_dense),
                                     (f"sigdae conv DAE ({minutes:g} min)", out_conv))]
     picks = torch.arange(0, 10000, 1000)
     grid_path = root / "grid.png"

@@ -1,6 +1,6 @@
 """Named training recipes: complete run configs that ``sigdae train --recipe NAME`` starts from.
 
-The MNIST recipes follow the protocol of the project's MNIST benchmark (noise factor 0.5, clipped).
+The MNIST recipes follow the MNIST benchmark's protocol (noise factor 0.5, clipped; docs/benchmarks/mnist.md).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ RECIPES: dict[str, dict[str, Any]] = {
         "loss": {"spec": "psnr"},
         "train": {"epochs": 10, "batch_size": 64, "lr": 1e-2, "warmup": 0.03, "schedule": "cosine"},
     },
-    # The seed notebook's dense DAE (784-128-64-32-64-128-784), as Keras trained it.
+    # The classic Keras dense DAE (784-128-64-32-64-128-784), as Keras trained it.
     "mnist-dense": {
         "task": "mnist",
-        "description": "the seed notebook's dense DAE 784-128-64-32-64-128-784 (Keras defaults)",
+        "description": "the classic Keras dense DAE 784-128-64-32-64-128-784 (Keras defaults)",
         "model": {"name": "dense", "in_features": 784, "hidden": [128, 64, 32], "output_activation": "sigmoid"},
         "corruption": {"spec": MNIST_NOISE},
         "loss": {"spec": "bce"},
@@ -75,7 +75,7 @@ RECIPES["mnist-full"] = {
 }
 
 # The classic dense family, one recipe per variant, each within 2 CPU minutes: binary cross-entropy on
-# sigmoid outputs (as the seed notebook), Adam with a cosine schedule, 20 passes over the 55,000 images;
+# sigmoid outputs (as the classic Keras DAE), Adam with a cosine schedule, 20 passes over the 55,000 images;
 # ``max_minutes`` caps a slow machine (the schedule then anneals by time).
 FAMILY_TRAIN = {"epochs": 20, "max_minutes": 1.0, "batch_size": 128, "lr": 2e-3, "schedule": "cosine"}
 

@@ -9,7 +9,7 @@ from sigdae.report import print_image_scores
 
 def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="train, evaluate and show a small model on bundled data",
-                       description="Train the default conv DAE for a few minutes and the seed dense DAE for 3 "
+                       description="Train the default conv DAE for a few minutes and the classic dense DAE for 3 "
                                    "epochs on MNIST, score both on the test set and draw a grid of digits.")
     p.add_argument("job", nargs="?", default="mnist", choices=["mnist"], help="the demo to run (mnist)")
     p.add_argument("--minutes", type=float, default=1.5, help="training budget for the conv model (default 1.5)")
