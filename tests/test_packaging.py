@@ -70,29 +70,31 @@ def wheel_names(wheel):
 
 def test_wheel_holds_the_mapped_packages(wheel, wheel_names):
     names = set(wheel_names)
-    assert wheel.name.startswith("sigdae-0.1.0-") and wheel.name.endswith("-none-any.whl")
+    assert wheel.name.startswith("sigdae-0.2.0-") and wheel.name.endswith("-none-any.whl")
     for required in ["sigdae/__init__.py", "sigdae/__main__.py", "sigdae/cli/__init__.py", "sigdae/cli/__main__.py",
                      "sigdae/trainer.py", "sigdae/models/conv.py",
                      "sigdae/corruptions/__init__.py", "sigdae/tui/__init__.py", "sigdae/tui/app.py",
                      "sigdae/datasets/__init__.py", "sigdae/datasets/mnist.py", "sigdae/assets/__init__.py",
-                     *[f"sigdae/datasets/mnist/{f}" for f in MNIST_FILES]]:
+                     *[f"sigdae/datasets/mnist/{f}" for f in MNIST_FILES],
+                     *[f"sigdae/{init.parent.relative_to(ROOT / 'sigdae').as_posix()}/__init__.py"
+                       for init in (ROOT / "sigdae").glob("*/__init__.py")]]:  # every sub-package ships
         assert required in names, required
 
 
 def test_wheel_has_no_top_level_repository_folders(wheel_names):
     top = {name.split("/")[0] for name in wheel_names}
-    assert top == {"sigdae", "sigdae-0.1.0.dist-info"}, top
+    assert top == {"sigdae", "sigdae-0.2.0.dist-info"}, top
     for name in wheel_names:
         assert not name.startswith(("tui/", "datasets/", "assets/", "tests/", "examples/", "benchmarks/")), name
 
 
 def test_wheel_metadata(wheel):
     with zipfile.ZipFile(wheel) as zf:
-        entry_points = zf.read("sigdae-0.1.0.dist-info/entry_points.txt").decode()
-        metadata = zf.read("sigdae-0.1.0.dist-info/METADATA").decode()
+        entry_points = zf.read("sigdae-0.2.0.dist-info/entry_points.txt").decode()
+        metadata = zf.read("sigdae-0.2.0.dist-info/METADATA").decode()
         sizes = {info.filename: info.file_size for info in zf.infolist()}
     assert "sigdae = sigdae.cli:main" in entry_points
-    assert "Name: sigdae" in metadata and "Version: 0.1.0" in metadata
+    assert "Name: sigdae" in metadata and "Version: 0.2.0" in metadata
     for f in MNIST_FILES:  # the real files, not pointers
         assert sizes[f"sigdae/datasets/mnist/{f}"] == (ROOT / "datasets" / "mnist" / f).stat().st_size
 
