@@ -42,12 +42,13 @@ def _temp_pattern(stem: str, suffix: str) -> re.Pattern[str]:
     return re.compile(re.escape(f".{stem}.") + f"[0-9a-f]{{{_TOKEN_HEX}}}" + re.escape(suffix))
 
 
-def _lock(fd: int) -> bool:
-    """Take the lock on ``fd`` without waiting; False if a live process holds it."""
+def try_lock(fd: int, shared: bool = False) -> bool:
+    """Take an OS lock on ``fd`` without waiting (exclusive, or shared); False if another process holds a
+    conflicting one. Where there are no such locks (Windows) it always succeeds."""
     if fcntl is None:
         return True
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         return True
     except BlockingIOError:
         return False
@@ -74,7 +75,7 @@ def remove_stale_temps(path: str | os.PathLike, suffix: str = ".tmp") -> list[st
         except OSError:
             continue
         try:
-            if _lock(fd):
+            if try_lock(fd):
                 os.unlink(tmp)
                 removed.append(tmp)
         except OSError:
@@ -97,7 +98,7 @@ def reserve_temp(path: str | os.PathLike, suffix: str = ".tmp") -> str:
             fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         except FileExistsError:
             continue
-        _lock(fd)
+        try_lock(fd)
         _held[tmp] = fd
         return tmp
 

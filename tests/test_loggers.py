@@ -2,12 +2,10 @@
 event log of any run."""
 
 import csv
-import functools
 
 import pytest
 import torch
 
-import sigdae.datasets.mnist as mnist_module
 from sigdae.errors import ConfigError
 from sigdae.recipes import recipe
 from sigdae.runs import RunDir
@@ -17,12 +15,7 @@ from sigdae.trainer import Trainer
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cached_mnist():
-    cached = functools.cache(mnist_module.load_mnist)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mnist_module, "load_mnist", cached)
-        yield
+pytestmark = pytest.mark.usefixtures("cached_mnist")
 
 
 def tiny(**train):

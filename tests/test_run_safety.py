@@ -5,14 +5,13 @@ import torch
 
 torch.set_num_threads(1)
 
-import functools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import pytest  # noqa: E402
+import pytest
+from run_helpers import StopAtStep  # noqa: E402
 
-import sigdae.datasets.mnist as mnist_module  # noqa: E402
 from sigdae import checkpoint  # noqa: E402
 from sigdae.corruptions import CORRUPTIONS, Corruption  # noqa: E402
 from sigdae.errors import ConfigError, RunError, TrainingError  # noqa: E402
@@ -21,12 +20,7 @@ from sigdae.runs import EventLog, RunDir, read_events, scan_runs  # noqa: E402
 from sigdae.trainer import Trainer  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cached_mnist():
-    cached = functools.cache(mnist_module.load_mnist)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mnist_module, "load_mnist", cached)
-        yield
+pytestmark = pytest.mark.usefixtures("cached_mnist")
 
 
 def tiny(epochs=1, **train):
@@ -37,15 +31,6 @@ def tiny(epochs=1, **train):
     return config
 
 
-class StopAtStep:
-    """A listener that asks the run to stop once ``step`` training steps are done (mid-epoch)."""
-
-    def __init__(self, run_dir, step):
-        self.run, self.step = RunDir(run_dir), step
-
-    def __call__(self, event):
-        if event["type"] == "step" and event["step"] >= self.step:
-            self.run.request_stop()
 
 
 def test_a_stop_inside_an_epoch_resumes_where_it_stopped(tmp_path):

@@ -6,7 +6,6 @@ import torch
 torch.set_num_threads(1)
 
 import copy  # noqa: E402
-import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import time  # noqa: E402
@@ -16,7 +15,6 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import sigdae.datasets.mnist as mnist_module  # noqa: E402
 from sigdae import checkpoint  # noqa: E402
 from sigdae.api import load_model  # noqa: E402
 from sigdae.checkpoint import CheckpointError  # noqa: E402
@@ -28,13 +26,7 @@ from sigdae.recipes import recipe  # noqa: E402
 from sigdae.trainer import Trainer  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cached_mnist():
-    """Decompress the bundled MNIST once for the module instead of once per Trainer (speed only)."""
-    cached = functools.cache(mnist_module.load_mnist)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mnist_module, "load_mnist", cached)
-        yield
+pytestmark = pytest.mark.usefixtures("cached_mnist")
 
 
 def tiny(name="mnist", epochs=1, **train):

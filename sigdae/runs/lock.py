@@ -2,7 +2,7 @@
 
 The operating system drops the lock when the process ends, however it ends, so a lock is never stale on
 the machine that holds it. The lock file names the holder (pid, host) for the message a second writer
-gets. Where ``fcntl`` is missing (Windows) the lock is advisory only: it is taken but not exclusive.
+gets. Where the OS has no such locks (Windows) the lock is always granted: one writer is not enforced.
 """
 
 from __future__ import annotations
@@ -16,11 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sigdae.errors import RunError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+from sigdae.fileio import try_lock
 
 WAIT_S = 1.0  # how long to wait for a lock that another process may be about to release
 
@@ -40,33 +36,22 @@ def hold(path: Path, run_name: str) -> Iterator[None]:
 
 
 def _acquire(fd: int, path: Path, run_name: str) -> None:
-    if fcntl is None:
-        return
     deadline = time.monotonic() + WAIT_S
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise RunError(f"{run_name} is in use by a live training process{_holder(path)}: "
-                               "wait for it or stop it first") from None
-            time.sleep(0.05)
+    while not try_lock(fd):
+        if time.monotonic() >= deadline:
+            raise RunError(f"{run_name} is in use by a live training process{_holder(path)}: "
+                           "wait for it or stop it first")
+        time.sleep(0.05)
 
 
 def is_held(path: Path) -> bool:
     """True while a live process holds the lock (checked without taking it for long)."""
-    if fcntl is None or not path.exists():
-        return False
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
+        return not try_lock(fd, shared=True)
     finally:
         os.close(fd)
 
