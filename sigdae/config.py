@@ -37,6 +37,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "log_every_s": 1.0,
     "init": "",                 # checkpoint or run dir whose model (architecture and weights) starts the run
     "val_batches": 0,           # 0: the whole validation set
+    "compile": "",              # torch.compile the model with this backend ("inductor" on a GPU); "": off
     "loggers": [],              # also write the events as: "csv" (epochs.csv), "tensorboard" (tensorboard/)
 }
 

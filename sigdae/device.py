@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import functools
 from pathlib import Path
 
@@ -59,3 +61,12 @@ def autocast_dtype(device: torch.device, amp: bool | str) -> torch.dtype | None:
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_native_bf16() else None
+
+
+def compile_backend(name: Any) -> str:
+    """A ``torch.compile`` backend by name (``train.compile``), checked against the ones torch knows."""
+    import torch._dynamo
+
+    if name not in torch._dynamo.list_backends(exclude_tags=()):
+        raise ConfigError(f"train.compile: unknown backend {name!r} (e.g. inductor, eager, aot_eager)")
+    return name

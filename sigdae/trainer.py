@@ -21,7 +21,7 @@ import torch
 from sigdae import checkpoint, distributed
 from sigdae.config import ConfigError, complete, dumps_toml
 from sigdae.corruptions import Corruption, from_config as build_corruption
-from sigdae.device import autocast_dtype, select_device
+from sigdae.device import autocast_dtype, compile_backend, select_device
 from sigdae.errors import RunError, SigdaeError, TrainingError
 from sigdae.finetune import adopt_init_model, load_init_state
 from sigdae.interrupts import StopRequested, graceful_stop
@@ -70,6 +70,8 @@ class Trainer:
         # 1-D weights are left as they are. Before DDP is built, whose gradient buckets follow the layout.
         self.model.to(memory_format=torch.channels_last)
         self.net = distributed.wrap(self.group, self.model, self.device)  # raw output; DDP when distributed
+        if self.train_cfg["compile"]:
+            self.net = torch.compile(self.net, backend=compile_backend(self.train_cfg["compile"]))
         self.optimizer = make_optimizer(self.model, self.train_cfg)
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
