@@ -1,5 +1,5 @@
-"""Run loggers: epochs.csv and TensorBoard scalars written alongside events.jsonl, and a CSV made from the
-event log of any run."""
+"""Training options: loggers (epochs.csv and TensorBoard scalars beside events.jsonl, a CSV from the
+event log of any run) and torch.compile."""
 
 import csv
 
@@ -48,3 +48,17 @@ def test_csv_from_the_event_log_of_any_run(tmp_path):
 def test_unknown_logger_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="unknown logger 'wandb'"):
         Trainer(tiny(loggers=["wandb"]), tmp_path / "r")
+
+
+def test_compiled_training_matches_eager(tmp_path):
+    eager = Trainer(tiny(), tmp_path / "eager")
+    eager.fit()
+    compiled = Trainer(tiny(compile="eager"), tmp_path / "compiled")  # dynamo traces; no C++ build in tests
+    compiled.fit()
+    for key, value in eager.model.state_dict().items():
+        assert torch.allclose(value, compiled.model.state_dict()[key], atol=1e-5), key
+
+
+def test_an_unknown_compile_backend_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="train.compile: unknown backend 'fast'"):
+        Trainer(tiny(compile="fast"), tmp_path / "r")
