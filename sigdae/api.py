@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from sigdae import checkpoint
+from sigdae.errors import ModelError
 from sigdae.models.base import fuse_batchnorm, relu_in_place
 
 
@@ -33,13 +34,23 @@ class LoadedModel:
 
     @torch.no_grad()
     def denoise(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-        """Denoise a batch; returns a tensor of the same shape, dtype and device as ``x``."""
+        """Denoise a batch; returns a tensor of the same shape, dtype and device as ``x``.
+
+        Images are floats in [0, 1]; integer images (uint8 0-255, or another integer type's full range)
+        are scaled to [0, 1] for the model and back, and come back rounded in their own type."""
         if not torch.is_tensor(x):
             raise TypeError(f"denoise expects a torch.Tensor, got {type(x).__name__}")
-        out = torch.cat([self.module(x[i:i + batch_size].to(self.device, torch.float32)).float()
-                         for i in range(0, x.shape[0], batch_size)]) if x.shape[0] else x.clone()
+        scale = 1.0
+        if not x.is_floating_point():
+            if self.signal != "image" or x.dtype == torch.bool:
+                raise ModelError(f"denoise expects a float tensor for a {self.signal} model, got {x.dtype}")
+            scale = float(torch.iinfo(x.dtype).max)
+        out = torch.cat([self.module((x[i:i + batch_size].to(self.device, torch.float32) / scale)).float()
+                         for i in range(0, x.shape[0], batch_size)]) if x.shape[0] else x.float()
         if self.signal == "image":
             out = out.clamp(0, 1)
+        if scale != 1.0:
+            out = (out * scale).round()
         return out.to(device=x.device, dtype=x.dtype)
 
     __call__ = denoise

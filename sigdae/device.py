@@ -69,3 +69,11 @@ def compile_backend(name: Any) -> str:
     if name not in torch._dynamo.list_backends(exclude_tags=()):
         raise ConfigError(f"train.compile: unknown backend {name!r} (e.g. inductor, eager, aot_eager)")
     return name
+
+
+def memory_stats(device: torch.device) -> dict[str, float]:
+    """GPU memory in use (MB) for the training events; nothing on other devices."""
+    if device.type == "cuda":
+        return {"gpu_allocated_mb": torch.cuda.memory_allocated(device) / 2**20,
+                "gpu_reserved_mb": torch.cuda.memory_reserved(device) / 2**20}
+    return {}

@@ -21,7 +21,7 @@ import torch
 from sigdae import checkpoint, distributed
 from sigdae.config import ConfigError, complete, dumps_toml
 from sigdae.corruptions import Corruption, from_config as build_corruption
-from sigdae.device import autocast_dtype, compile_backend, select_device
+from sigdae.device import autocast_dtype, compile_backend, memory_stats, select_device
 from sigdae.errors import RunError, SigdaeError, TrainingError
 from sigdae.finetune import adopt_init_model, load_init_state
 from sigdae.interrupts import StopRequested, graceful_stop
@@ -268,6 +268,10 @@ class Trainer:
                     self._run_epoch(self.train_state.epoch_batches(self._batches), steps_per_epoch)
         except StopRequested:
             status = "stopped"
+        except OSError as exc:  # a full disk, a folder gone: one line, and the run says it failed
+            self._finish("failed", f"{type(exc).__name__}: {exc}")
+            raise TrainingError(f"training stopped by a file error: {exc}; last.pt keeps the last complete "
+                                "checkpoint") from exc
         except BaseException as exc:
             status, error = ("interrupted", "KeyboardInterrupt") if isinstance(exc, KeyboardInterrupt) else (
                 "failed", f"{type(exc).__name__}: {exc}")
@@ -319,7 +323,7 @@ class Trainer:
                 st["epoch_loss_steps"] += window_steps
                 self.events.emit("step", epoch=epoch, step=st["step"], loss=loss, lr=lr,
                                  samples_per_s=window_samples / max(now - last_log, 1e-9), progress=self.progress(),
-                                 elapsed=st["elapsed"], eta=self._eta(), memory=self._memory())
+                                 elapsed=st["elapsed"], eta=self._eta(), memory=memory_stats(self.device))
                 window_loss.zero_()
                 window_steps = window_samples = 0
                 last_log = now
@@ -373,18 +377,19 @@ class Trainer:
         p = self.progress()
         return self.state["elapsed"] * (1 - p) / p if p > 0 else None
 
-    def _memory(self) -> dict[str, float]:
-        if self.device.type == "cuda":
-            return {"gpu_allocated_mb": torch.cuda.memory_allocated(self.device) / 2**20,
-                    "gpu_reserved_mb": torch.cuda.memory_reserved(self.device) / 2**20}
-        return {}
-
     def _finish(self, status: str, error: str | None) -> None:
-        self.events.emit("end", status=status, error=error, epoch=self.state["epoch"], step=self.state["step"],
-                         best=self.state["best"], best_epoch=self.state["best_epoch"], elapsed=self.state["elapsed"])
-        self._write_status(status, error=error, epoch=self.state["epoch"], best=self.state["best"],
-                           monitor=self.task.monitor)
-        self.events.close()
+        """The end event and status; on a full disk they may not be writable, which must not hide why
+        the run ended (a run.json left at "running" reads as interrupted once the process is gone)."""
+        try:
+            self.events.emit("end", status=status, error=error, epoch=self.state["epoch"], step=self.state["step"],
+                             best=self.state["best"], best_epoch=self.state["best_epoch"],
+                             elapsed=self.state["elapsed"])
+            self._write_status(status, error=error, epoch=self.state["epoch"], best=self.state["best"],
+                               monitor=self.task.monitor)
+        except OSError:
+            pass
+        finally:
+            self.events.close()
 
     def summary(self, status: str) -> dict[str, Any]:
         last = self.state["history"][-1] if self.state["history"] else {}

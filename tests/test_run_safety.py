@@ -157,3 +157,29 @@ def test_a_checkpoint_with_non_finite_weights_is_refused(tmp_path):
     torch.save(payload, run / "best.pt")
     with pytest.raises(CheckpointError, match=f"non-finite weights \\({first}"):
         load_model(run, device="cpu")
+
+
+def test_a_full_disk_fails_the_run_in_one_line(tmp_path, monkeypatch):
+    import errno
+
+    def no_space(path, payload):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(checkpoint, "save", no_space)
+    run = RunDir(tmp_path / "r")
+    with pytest.raises(TrainingError, match="No space left on device") as info:
+        Trainer(tiny(), run.path).fit()
+    assert "\n" not in str(info.value)
+    assert run.read_status().status == "failed"
+
+
+def test_integer_images_are_scaled_for_the_model(tmp_path):
+    from sigdae.api import load_model
+
+    Trainer(tiny(), tmp_path / "r").fit()
+    model = load_model(tmp_path / "r", device="cpu")
+    images = (torch.rand(3, 1, 28, 28) * 255).round().to(torch.uint8)
+    out = model.denoise(images)
+    assert out.dtype == torch.uint8 and out.shape == images.shape and int(out.max()) > 1
+    floats = model.denoise(images.float() / 255)
+    assert (out.float() - (floats * 255).round()).abs().max() <= 1

@@ -18,6 +18,7 @@ def add_parser(sub) -> None:
     p.add_argument("model", metavar="RUN_OR_CHECKPOINT", help="run directory or checkpoint file")
     p.add_argument("output", metavar="OUT", help="the file to write: OUT.pt (checkpoint) or OUT.onnx (ONNX)")
     p.add_argument("--note", default="", help="a line stored with the weights (e.g. training data, licence)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--average", action="append", default=[], metavar="RUN_OR_CHECKPOINT",
                    help="average the weights with this run's (repeatable; same architecture, e.g. runs "
                         "fine-tuned from one model with different seeds)")
@@ -25,6 +26,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if Path(args.output).exists() and not args.overwrite:
+        raise UsageError(f"{args.output} exists: pass --overwrite to replace it")
     if args.output.lower().endswith(".onnx"):
         return _run_onnx(args)
     from sigdae.checkpoint import export
