@@ -54,12 +54,19 @@ def _names_a_folder(text: str) -> bool:
 
 
 def _same(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve()
+    return _resolved(a) == _resolved(b)
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a symbolic link loop (before Python 3.13)
+        raise DataError(f"{path} is a symbolic link that leads back to itself") from None
 
 
 def _inside(path: Path, folder: Path) -> bool:
     try:
-        path.resolve().relative_to(folder.resolve())
+        _resolved(path).relative_to(_resolved(folder))
         return True
     except ValueError:
         return False

@@ -1,6 +1,8 @@
 """``sigdae denoise FILE OUT``: OUT as a folder, unknown extensions, non-finite samples, colour images and
 arrays in the models' own layout."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -102,3 +104,25 @@ def test_npy_in_the_models_layout(capsys, image_model, tmp_path):
     np.save(tmp_path / "wrong.npy", np.zeros((2, 3, 16, 16), np.float32))
     code, _, err = run(capsys, "denoise", "--model", image_model, tmp_path / "wrong.npy", tmp_path / "o.npy")
     assert code == 2 and "(N, 1, H, W)" in _one_line(err)
+
+
+def test_a_self_looping_symlink_as_output_is_one_line(tmp_path, capsys):
+    import os
+
+    from sigdae.cli import main
+
+    loop = tmp_path / "loop.wav"
+    os.symlink(loop.name, loop)
+    noisy = Path(__file__).resolve().parents[1] / "assets" / "examples" / "noisy.wav"
+    assert main(["denoise", str(noisy), str(loop), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "symbolic link that leads back to itself" in err[0]
+
+
+def test_export_never_replaces_a_file_without_overwrite(tmp_path, capsys):
+    from sigdae.cli import main
+
+    out = tmp_path / "model.pt"
+    out.write_bytes(b"mine")
+    assert main(["export", str(Path(__file__).resolve().parents[1] / "assets/speech16k.pt"), str(out)]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err and out.read_bytes() == b"mine"
