@@ -1,16 +1,19 @@
 """Shared pieces of the audio corruptions: waveform shapes, per-sample power and SNR scaling, and
-in-memory banks of recordings (noise, speech, room impulse responses) loaded once per folder and rate."""
+in-memory banks of recordings (noise, speech, room impulse responses) loaded once per folder and rate,
+up to a size limit per folder."""
 
 from __future__ import annotations
 
 import math
 import os
+import random
 import threading
 from typing import Callable
 
 import torch
 
 from sigdae import audio
+from sigdae.audio_index import AudioIndex, IndexEntry, read_span
 from sigdae.corruptions.base import Corruption, CorruptionError
 
 WAVEFORM = frozenset({"waveform"})
@@ -156,8 +159,21 @@ class Bank:
         return (u * length).long().minimum(length - 1)
 
 
-_BANKS: dict[tuple[str, int, str], Bank] = {}
+_BANKS: dict[tuple[str, int, str, float], Bank] = {}
 _LOCK = threading.Lock()
+# Most megabytes (float32) of one folder held in a bank; a larger folder is held as excerpts.
+BANK_LIMIT_MB = 256.0
+_limit_mb = BANK_LIMIT_MB
+MIN_EXCERPT_SECONDS = 5.0
+
+
+def limit_banks(megabytes: float) -> None:
+    """Hold at most ``megabytes`` of each folder loaded from now on (see :func:`bank`)."""
+    global _limit_mb
+    if isinstance(megabytes, bool) or not isinstance(megabytes, (int, float)) or not megabytes > 0:
+        raise CorruptionError(f"the size limit of a folder of recordings must be a positive number of MB, "
+                              f"not {megabytes!r}")
+    _limit_mb = float(megabytes)
 
 
 def _mono(x: torch.Tensor) -> list[torch.Tensor]:
@@ -176,9 +192,31 @@ def _rir_channels(x: torch.Tensor) -> list[torch.Tensor]:
 _PREPARE: dict[str, Callable[[torch.Tensor], list[torch.Tensor]]] = {"mono": _mono, "rir": _rir_channels}
 
 
+def _excerpts(entries: list[IndexEntry], sample_rate: int, budget: int) -> list[torch.Tensor]:
+    """Mono excerpts of a folder too large for memory, ``budget`` samples in all: every recording
+    contributes an equal share (at least :data:`MIN_EXCERPT_SECONDS`; then only some recordings do, in a
+    fixed shuffled order) from a fixed random position."""
+    rng = random.Random(0)
+    order = list(range(len(entries)))
+    rng.shuffle(order)
+    share = max(budget // len(entries), int(MIN_EXCERPT_SECONDS * sample_rate))
+    pieces: list[torch.Tensor] = []
+    for i in order:
+        if budget <= 0:
+            break
+        length = entries[i].frames_at(sample_rate)
+        frames = min(share, length, budget)
+        start = rng.randrange(length - frames + 1) if length > frames else 0
+        pieces.append(read_span(entries[i], sample_rate, start, frames))
+        budget -= frames
+    return pieces
+
+
 def bank(c: Corruption, folder: str, sample_rate: int, kind: str = "mono") -> Bank:
-    """The bank for ``folder`` at ``sample_rate`` (loaded, resampled and cached on first use)."""
-    key = (os.path.abspath(os.path.expanduser(folder)), int(sample_rate), kind)
+    """The bank for ``folder`` at ``sample_rate`` (loaded, resampled and cached on first use). A folder
+    whose recordings exceed the size limit (:func:`limit_banks`, default :data:`BANK_LIMIT_MB`) is held as
+    excerpts of its recordings (noise, speech) or as the recordings that fit (impulse responses)."""
+    key = (os.path.abspath(os.path.expanduser(folder)), int(sample_rate), kind, _limit_mb)
     with _LOCK:
         if key in _BANKS:
             return _BANKS[key]
@@ -186,9 +224,18 @@ def bank(c: Corruption, folder: str, sample_rate: int, kind: str = "mono") -> Ba
             files = audio.list_audio(key[0])
         except audio.AudioError as exc:
             raise CorruptionError(f"{c.name}: {exc}") from None
+        entries = AudioIndex.of(files).entries
+        budget = int(key[3] * 2 ** 20 / 4)
+        total = sum(e.frames_at(sample_rate) * (e.channels if kind == "rir" else 1) for e in entries)
         names, pieces = [], []
-        for path in files:
-            for piece in _PREPARE[kind](audio.load(path, sample_rate)):
+        if total > budget and kind == "mono":
+            loaded = [(e.path, [p]) for e, p in zip(entries, _excerpts(entries, sample_rate, budget))]
+        else:
+            loaded = ((path, _PREPARE[kind](audio.load(path, sample_rate))) for path in files)
+        for path, prepared in loaded:
+            for piece in prepared:
+                if total > budget and kind != "mono" and sum(map(len, pieces)) + len(piece) > budget:
+                    continue
                 if piece.numel() > 0 and bool(piece.abs().max() > 0):
                     names.append(path)
                     pieces.append(piece.float())

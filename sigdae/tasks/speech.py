@@ -7,12 +7,14 @@ chain is built from the data folders (see :meth:`SpeechTask.default_corruption`)
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from sigdae.corruptions import Chain, Corruption, OneOf, get
+from sigdae.corruptions.audio_common import limit_banks
 from sigdae.tasks.base import TASKS, Task, TaskData, TaskError, fixed_noisy
 
 # noise_file settings the [data] section can pass on: data key -> noise_file parameter
@@ -38,7 +40,8 @@ class SpeechTask(Task):
         "val_fraction": 0.1, "split_seed": 0, "segment_seconds": 2.0, "segments_per_epoch": 0,
         "val_seconds": 4.0, "val_segments": 48, "level_db": [-35.0, -15.0], "eq_db": 0.0, "speed": [1.0, 1.0],
         "snr_db": [-5.0, 20.0], "noise_eq_db": 0.0, "noise_speed": [1.0, 1.0], "noise_level_db": 0.0,
-        "noise_events": 0.0, "rumble": 0.0, "tones": 0.0,
+        "noise_events": 0.0, "rumble": 0.0, "tones": 0.0, "cache_mb": 1024.0, "noise_cache_mb": 256.0,
+        "workers": "auto",
     }
 
     def __init__(self, name: str, label: str):
@@ -86,17 +89,25 @@ class SpeechTask(Task):
     def build(self, config: dict[str, Any], corruption: Corruption, device: torch.device,
               generator: torch.Generator) -> TaskData:
         from sigdae.datasets.speech import CleanSpeech, PairedFolders
-        from sigdae.speech_batches import SpeechBatches
+        from sigdae.speech_batches import Augment, AugmentInWorker, SpeechBatches
 
         data, train_cfg = self.data(config), config["train"]
         rate = int(data["sample_rate"])
         eq_db, speed = _augment_settings(data)
+        cache_mb, workers = _memory_settings(data)
+        limit_banks(float(data["noise_cache_mb"]))
         train_files, val_files = _speech_files(data)
         cache = data["cache_dir"] or None
+        index_dir = str(Path(cache).expanduser() / "index") if cache else None
         seconds = float(data["segment_seconds"])
         train_set = CleanSpeech(files=train_files, sample_rate=rate, segment_seconds=seconds * speed[1],
-                                segments_per_epoch=int(data["segments_per_epoch"]) or None, cache_dir=cache)
-        loader = torch.utils.data.DataLoader(train_set, batch_size=train_cfg["batch_size"], drop_last=True)
+                                segments_per_epoch=int(data["segments_per_epoch"]) or None, cache_dir=cache,
+                                cache_mb=cache_mb, index_dir=index_dir)
+        augment = Augment(int(round(seconds * rate)), tuple(data["level_db"]), eq_db, speed)
+        # Each epoch starts new workers, seeded from torch's global RNG, so a resumed epoch replays exactly.
+        loader = torch.utils.data.DataLoader(train_set, batch_size=train_cfg["batch_size"], drop_last=True,
+                                             num_workers=workers, pin_memory=device.type == "cuda",
+                                             collate_fn=AugmentInWorker(augment) if workers else None)
         level = tuple(data["level_db"])
         if data["pairs_dir"]:
             pairs = PairedFolders(data["pairs_dir"], sample_rate=rate)
@@ -104,15 +115,17 @@ class SpeechTask(Task):
         else:
             val_set = CleanSpeech(files=val_files, sample_rate=rate, segment_seconds=float(data["val_seconds"]),
                                   segments_per_epoch=int(data["val_segments"]), deterministic=True,
-                                  seed=int(config["seed"]), cache_dir=cache)
+                                  seed=int(config["seed"]), cache_dir=cache, cache_mb=cache_mb, index_dir=index_dir)
             clean = torch.stack([val_set[i] for i in range(len(val_set))])
             rms = clean.square().mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-5)
             clean = clean * 10 ** (sum(level) / 2 / 20) / rms
             noisy = fixed_noisy(clean, corruption, seed=int(config["seed"]) + 1, sample_rate=rate, batch=8)
-        batches = SpeechBatches(loader, int(round(seconds * rate)), generator, level, eq_db, speed)
+        batches = SpeechBatches(loader, int(round(seconds * rate)), generator, level, eq_db, speed,
+                                augmented=bool(workers))
         return TaskData("waveform", batches, noisy, clean, waveform_metrics, "si_sdr", sample_rate=rate,
                         preview_items=1, info={"train_files": len(train_files), "val_files": len(val_files),
-                                               "train_seconds": round(train_set.duration, 1)})
+                                               "train_seconds": round(train_set.duration, 1),
+                                               "streaming": train_set.streaming, "workers": workers})
 
 
 def _speech_files(data: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -140,6 +153,30 @@ def _augment_settings(data: dict[str, Any]) -> tuple[float, tuple[float, float]]
             or not 0.5 <= speed[0] <= speed[1] <= 2.0):
         raise TaskError(f"data.speed={speed!r} must be [low, high] with 0.5 <= low <= high <= 2")
     return float(eq_db), (float(speed[0]), float(speed[1]))
+
+
+def default_workers(cpus: int | None = None) -> int:
+    """Data-loader workers for ``data.workers = "auto"``: none on one or two cores (a worker would take a
+    core from the training step), else one core less than the machine has, at most 4 (reading and
+    augmenting speech for one training process rarely needs more)."""
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 0 if cpus <= 2 else min(4, cpus - 1)
+
+
+def _memory_settings(data: dict[str, Any]) -> tuple[float, int]:
+    """``data.cache_mb`` (the largest corpus held in memory, MB of float32), ``data.noise_cache_mb`` checked,
+    and the number of loader workers (``data.workers``: ``"auto"`` or a whole number >= 0)."""
+    for key, lowest in (("cache_mb", 0), ("noise_cache_mb", 1)):
+        value = data[key]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= lowest:
+            raise TaskError(f"data.{key}={value!r} must be a number of megabytes, at least {lowest}")
+    workers = data["workers"]
+    if workers == "auto":
+        workers = default_workers()
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+        raise TaskError(f"data.workers={data['workers']!r} must be \"auto\" or a whole number >= 0")
+    return float(data["cache_mb"]), workers
 
 
 def _stack_pairs(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
