@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
+
+STATUS_STYLE = {"running": "bold green", "starting": "green", "finished": "cyan", "stopped": "magenta",
+                "interrupted": "bold yellow", "failed": "bold red"}
+
+
+def status_text(status: str) -> Text:
+    """A run's (or an experiment's) status in its colour."""
+    return Text(status, style=STATUS_STYLE.get(status, "dim"))
+
 DB_METRICS = ("psnr", "si_sdr", "snr", "sdr")
 
 

@@ -20,7 +20,7 @@ from sigdae.runs import RunDir, request_stop, resume_run
 from sigdae.tui.formatting import format_duration
 from sigdae.tui.plot import LinePlot, Series
 from sigdae.tui.run_state import RunState
-from sigdae.tui.runs_screen import status_text
+from sigdae.tui.formatting import status_text
 
 TAIL_S = 1.0
 STATUS_S = 2.0
