@@ -17,10 +17,9 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 
 from sigdae.errors import RunError
 from sigdae.runs import RunDir, request_stop, resume_run
-from sigdae.tui.formatting import format_duration
+from sigdae.tui.formatting import format_duration, status_text
 from sigdae.tui.plot import LinePlot, Series
 from sigdae.tui.run_state import RunState
-from sigdae.tui.formatting import status_text
 
 TAIL_S = 1.0
 STATUS_S = 2.0
