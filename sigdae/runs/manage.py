@@ -6,6 +6,7 @@ to its run directory, so it outlives the caller (the TUI, an SSH connection); ca
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -26,20 +27,19 @@ from sigdae.runs.status import LIVE, RESUMABLE, RunStatus
 
 @dataclass(frozen=True)
 class RunInfo:
-    """One run directory as a list of runs shows it: its recorded status, corrected for dead processes."""
+    """One run directory as a list of runs shows it: what its run.json records, with the status corrected
+    for a process that died (or a folder a live process holds); the recorded fields read through."""
 
     name: str
     path: Path
     status: str
-    task: str = ""
-    model: str = ""
-    corruption: str = ""
-    device: str = ""
-    epoch: int = 0
-    best: float | None = None
-    monitor: str = ""
+    recorded: RunStatus
     updated: float = 0.0
-    pid: int | None = None
+
+    def __getattr__(self, key: str):  # task, model, corruption, device, epoch, best, monitor, pid
+        if key in _RECORDED:
+            return getattr(self.recorded, key)
+        raise AttributeError(key)
 
     @property
     def live(self) -> bool:
@@ -50,12 +50,14 @@ class RunInfo:
         return self.status in RESUMABLE and RunDir(self.path).last_checkpoint.exists()
 
 
+_RECORDED = {f.name for f in dataclasses.fields(RunStatus)} - {"status", "updated", "extra"}
+
+
 def load_run(path: str | os.PathLike, host: str | None = None) -> RunInfo:
     run = RunDir(path)
     info = run.read_status()
-    return RunInfo(name=run.name, path=run.path, status=run.effective_status(host, info), task=info.task,
-                   model=info.model, corruption=info.corruption, device=info.device, epoch=info.epoch,
-                   best=info.best, monitor=info.monitor, updated=run.updated(), pid=info.pid)
+    return RunInfo(name=run.name, path=run.path, status=run.effective_status(host, info), recorded=info,
+                   updated=run.updated())
 
 
 def scan_runs(runs_dir: str | os.PathLike) -> list[RunInfo]:
