@@ -107,3 +107,9 @@ def test_the_plugin_guide_examples_work(monkeypatch):
     exec(compile(loss, "plugins.md", "exec"), namespace)
     LOSSES.add("tv", namespace["total_variation"], origin="docs", replace=True)
     assert float(build_loss("mse + tv*0.1")(x, x)) > 0
+
+
+@pytest.mark.parametrize("index", range(len(blocks(ROOT / "docs" / "deployment.md", ("python",)))))
+def test_the_deployment_guide_snippets_run(index, workdir):
+    code = blocks(ROOT / "docs" / "deployment.md", ("python",))[index]
+    exec(compile(code, "deployment.md", "exec"), {})
