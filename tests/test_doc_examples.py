@@ -28,7 +28,7 @@ def command_lines(path):
     lines = []
     for block in blocks(path, ("bash", "sh", "console")):
         for line in block.replace("\\\n", " ").splitlines():
-            line = re.sub(r"\s#.*$", "", line).strip()
+            line = re.sub(r"(^|\s)#.*$", "", line).strip()  # comments, whole-line ones too
             line = re.sub(r"\[[^\]]*\]", "", line)
             for part in re.split(r"\s*(?:&&|\||;)\s*", line):
                 words = shlex.split(re.sub(r"\s[<>]\s*\S+", "", part))  # redirections are the shell's
