@@ -1,7 +1,8 @@
-"""The sigdae terminal UI: ``sigdae tui [--runs-dir DIR]``.
+"""The sigdae terminal UI: ``sigdae tui [--runs-dir DIR] [--experiments-dir DIR]``.
 
-Home is the runs list; from there a new run, a run's live view, its previews and the corruption
-playground. Nothing heavy (torch, registries) is imported before the first screen is drawn.
+Home is the runs list; from there a new run, a run's live view, its previews, the corruption
+playground and the experiments view. Nothing heavy (torch, registries) is imported before the first
+screen is drawn.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ class SigdaeApp(App[int]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, runs_dir: str | Path = "runs", preload: bool = True, graphics: str = "auto"):
+    def __init__(self, runs_dir: str | Path = "runs", preload: bool = True, graphics: str = "auto",
+                 experiments_dir: str | Path | None = None):
         """``graphics``: how previews are drawn — "auto" (a terminal graphics protocol when the terminal
-        has one, never in a headless test app), "off" (text always), "kitty" or "sixel" (forced)."""
+        has one, never in a headless test app), "off" (text always), "kitty" or "sixel" (forced).
+        ``experiments_dir``: the experiment folders to show (default: ``experiments`` beside the runs
+        folder)."""
         super().__init__()
         self.runs_dir = Path(runs_dir)
+        self.experiments_dir = Path(experiments_dir) if experiments_dir else self.runs_dir.parent / "experiments"
         self.preload = preload
         self.graphics = graphics
         self.sub_title = str(self.runs_dir)
@@ -63,11 +68,11 @@ class SigdaeApp(App[int]):
         self.push_screen(QuitDialog(running), decided)
 
 
-def run(runs_dir: str | Path = "runs") -> int:
+def run(runs_dir: str | Path = "runs", experiments_dir: str | Path | None = None) -> int:
     """Run the TUI until the user quits; returns the process exit code."""
     # Yield the CPU to training: the UI needs little, and a busy core stalls torch's worker threads.
     # Runs the TUI launches start from the `sigdae train` command at normal priority, not this one.
     os.nice(10)
-    app = SigdaeApp(runs_dir)
+    app = SigdaeApp(runs_dir, experiments_dir=experiments_dir)
     app.run()
     return app.return_code or 0

@@ -58,6 +58,7 @@ class RunsScreen(Screen):
         Binding("s", "stop", "Stop"),
         Binding("d", "delete", "Delete"),
         Binding("c", "playground", "Corruptions"),
+        Binding("e", "experiments", "Experiments"),
         Binding("q", "app.request_quit", "Quit"),
     ]
 
@@ -205,3 +206,8 @@ class RunsScreen(Screen):
         from sigdae.tui.playground import PlaygroundScreen
 
         self.app.push_screen(PlaygroundScreen())
+
+    def action_experiments(self) -> None:
+        from sigdae.tui.experiments_screen import ExperimentsScreen
+
+        self.app.push_screen(ExperimentsScreen(self.app.experiments_dir))

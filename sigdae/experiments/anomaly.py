@@ -13,7 +13,9 @@ from sigdae.experiments.report import Report
 SUMMARY = "train on digits 0-4, flag 5-9 by reconstruction error (ROC, AUC per class, histograms)"
 
 NORMAL = [0, 1, 2, 3, 4]
-MODEL = {"name": "dense", "in_features": 784, "hidden": [128, 32], "output_activation": "sigmoid"}
+# A narrow code: with 32 units the model also learns to reconstruct digits it never saw (7 and 9 most),
+# mean AUC 0.79 at full size, against 0.84 with 8.
+MODEL = {"name": "dense", "in_features": 784, "hidden": [128, 8], "output_activation": "sigmoid"}
 TRAIN_NOISE = 0.2
 
 

@@ -20,6 +20,11 @@ def heatmap(path: str | os.PathLike, values: np.ndarray, rows: Sequence[str], co
     fig, ax = new_figure(max(4.8, 0.62 * len(cols) + 2.4), max(3.2, 0.45 * len(rows) + 1.8))
     image = ax.imshow(values, cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(cols)), labels=list(cols))
+    if max(map(len, cols), default=0) > 5:  # words side by side would run into each other
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
     ax.set_yticks(range(len(rows)), labels=list(rows))
     ax.set_xlabel(col_label)
     ax.set_ylabel(row_label)
