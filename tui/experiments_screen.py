@@ -27,10 +27,10 @@ from sigdae.errors import RunError
 from sigdae.tui import render
 from sigdae.tui.experiment_folders import (Block, ExperimentFolder, launch_experiment, log_tail, report_blocks,
                                            scan_experiments, stop_experiment, table_lines)
-from sigdae.tui.formatting import format_age, format_duration
+from sigdae.tui.formatting import format_age, format_duration, status_text
+from sigdae.tui.picture_modes import PictureModes
 
 REFRESH_S = 2.0
-STATUS_STYLE = {"running": "bold green", "finished": "cyan", "stopped": "magenta", "failed": "bold red"}
 COLUMNS = (("folder", 20), ("experiment", 14), ("size", 5), ("status", 8), ("took", 7), ("figs", 4), ("age", 4))
 
 
@@ -94,7 +94,7 @@ def figure_lines(rgb: np.ndarray, width: int, max_lines: int, mode: str) -> Text
     return Text("\n").join(render.image_lines(small.mean(axis=-1) / 255.0, "shade"))
 
 
-class ExperimentsScreen(Screen):
+class ExperimentsScreen(PictureModes, Screen):
     DEFAULT_CSS = """
     #experiments { height: auto; max-height: 7; }
     #experiment-detail { height: 1; padding: 0 1; background: $boost; }
@@ -138,13 +138,8 @@ class ExperimentsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        from sigdae.tui import graphics
-
         self.sub_title = f"{self.experiments_dir} · experiments"
-        self.mode = render.auto_mode(self.app.console.color_system)
-        option = self._graphics_option or getattr(self.app, "graphics", "auto")
-        self.protocol, self.protocol_reason = graphics.choose(self.app, option)
-        self.renderer = "graphics" if self.protocol else "text"
+        self.choose_renderer()
         table = self.query_one(DataTable)
         for label, width in COLUMNS:
             table.add_column(label, width=width, key=label)
@@ -166,7 +161,7 @@ class ExperimentsScreen(Screen):
             selected = self.selected()
             table.clear()
             for row in rows:
-                table.add_row(*row[:3], Text(row[3], style=STATUS_STYLE.get(row[3], "dim")), *row[4:], key=row[0])
+                table.add_row(*row[:3], status_text(row[3]), *row[4:], key=row[0])
             self._shown = rows
             names = [f.name for f in self.folders]
             if selected is not None and selected.name in names:
@@ -192,7 +187,7 @@ class ExperimentsScreen(Screen):
             return
         where = f"pid {folder.pid}" if folder.live and folder.pid else str(folder.path)
         detail.update(Text.assemble((folder.name, "bold"), "  ",
-                                    (folder.status, STATUS_STYLE.get(folder.status, "dim")), f"  {where}"))
+                                    status_text(folder.status), f"  {where}"))
         key = (folder.path, folder.status, folder.updated)
         if self.loaded is None or self.loaded.key != key:
             self.load(folder, key)
@@ -291,23 +286,7 @@ class ExperimentsScreen(Screen):
         if self.loaded is not None:
             self._draw_report()
 
-    def action_toggle_renderer(self) -> None:
-        if self.renderer == "graphics":
-            self.renderer = "text"
-        elif self.protocol is None:
-            from sigdae.tui.graphics import ENV
-
-            self.notify(f"text only: {self.protocol_reason}. Set {ENV}=kitty or {ENV}=sixel to force graphics.",
-                        severity="warning")
-            return
-        else:
-            self.renderer = "graphics"
-        self._draw_report()
-
-    def action_toggle_mode(self) -> None:
-        self.mode = "shade" if self.mode == "color" else "color"
-        if self.renderer == "graphics":
-            self.notify(f"text renderer set to {self.mode}; g switches to text")
+    def redraw(self) -> None:
         self._draw_report()
 
     # --- start and stop -----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from textual.widgets import Footer, Header, Static
 from sigdae.runs import Preview, RunDir
 from sigdae.runs.preview import VARIANTS
 from sigdae.tui import render
+from sigdae.tui.picture_modes import PictureModes
 
 CHECK_S = 2.0
 SPECTROGRAM_ORDER = ("noisy", "clean", "denoised")
@@ -123,7 +124,7 @@ def write_wavs(preview: ScoredPreview, folder: Path) -> list[Path]:
     return paths
 
 
-class PreviewScreen(Screen):
+class PreviewScreen(PictureModes, Screen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("w", "write_wavs", "Write WAVs"),
@@ -154,13 +155,8 @@ class PreviewScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        from sigdae.tui import graphics
-
         self.sub_title = f"{self.run_dir.name} · preview"
-        self.mode = render.auto_mode(self.app.console.color_system)
-        option = self._graphics_option or getattr(self.app, "graphics", "auto")
-        self.protocol, self.protocol_reason = graphics.choose(self.app, option)
-        self.renderer = "graphics" if self.protocol else "text"
+        self.choose_renderer()
         self.query_one("#preview-graphics").display = False
         self.check_file()
         self.set_interval(CHECK_S, self.check_file)
@@ -251,23 +247,7 @@ class PreviewScreen(Screen):
     def on_resize(self) -> None:
         self.draw()
 
-    def action_toggle_mode(self) -> None:
-        self.mode = "shade" if self.mode == "color" else "color"
-        if self.renderer == "graphics":
-            self.notify(f"text renderer set to {self.mode}; g switches to text")
-        self.draw()
-
-    def action_toggle_renderer(self) -> None:
-        if self.renderer == "graphics":
-            self.renderer = "text"
-        elif self.protocol is None:
-            from sigdae.tui.graphics import ENV
-
-            self.notify(f"text only: {self.protocol_reason}. Set {ENV}=kitty or {ENV}=sixel to force graphics.",
-                        severity="warning")
-            return
-        else:
-            self.renderer = "graphics"
+    def redraw(self) -> None:
         self.draw()
 
     def action_write_wavs(self) -> None:
