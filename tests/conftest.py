@@ -1,4 +1,6 @@
 import functools
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -15,3 +17,12 @@ def cached_mnist():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(mnist_module, "load_mnist", cached)
         yield
+
+
+@pytest.fixture
+def live_pid():
+    """The pid of a live process whose command line names sigdae (as a training process's does)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "sigdae-test-run"])
+    yield proc.pid
+    proc.kill()
+    proc.wait()

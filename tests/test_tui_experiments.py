@@ -55,14 +55,6 @@ def write_experiment(folder: Path, seconds: float = 96.0) -> Path:
 
 
 @pytest.fixture
-def live_pid():
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "sigdae-test-run"])
-    yield proc.pid
-    proc.kill()
-    proc.wait()
-
-
-@pytest.fixture
 def dirs(tmp_path):
     """(runs dir, experiments dir); any experiment process still running at the end is killed."""
     (tmp_path / "runs").mkdir()

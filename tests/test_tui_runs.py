@@ -23,14 +23,6 @@ HOST = os.uname().nodename
 
 
 @pytest.fixture
-def live_pid():
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "sigdae-test-run"])
-    yield proc.pid
-    proc.kill()
-    proc.wait()
-
-
-@pytest.fixture
 def dead_pid():
     proc = subprocess.Popen([sys.executable, "-c", "pass", "sigdae-test-run"])
     proc.wait()
