@@ -109,8 +109,10 @@ def _repository_files() -> list[Path]:
     try:
         listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
                                 capture_output=True, text=True, check=True).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("not a git checkout")
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout (an unpacked source archive)
+        skip = {".venv", ".git", "build", "dist", "bench-runs", "runs", "experiments"}
+        listed = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                  if not skip.intersection(p.relative_to(ROOT).parts) and "egg-info" not in str(p)]
     return [ROOT / name for name in listed if name.endswith((".md", ".py"))]
 
 

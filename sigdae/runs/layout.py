@@ -8,6 +8,7 @@
     preview.npz    clean / noisy / denoised validation examples of the last epoch
     STOP           present while a graceful stop is requested
     train.log      stdout and stderr of a training process started in the background
+    epochs.csv     the epochs as CSV, with train.loggers = ["csv"] (:mod:`sigdae.runs.loggers`)
     run.lock       locked by the one process that trains in the folder (:mod:`sigdae.runs.lock`)
 """
 
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from sigdae.config import dumps_toml, load_toml
+from sigdae import fileio
 from sigdae.fileio import atomic_write_text
 from sigdae.runs import lock
 from sigdae.runs.events import EventLog, EventTail, Listener
@@ -72,6 +73,10 @@ class RunDir:
         return self.path / "train.log"
 
     @property
+    def epochs_csv_file(self) -> Path:
+        return self.path / "epochs.csv"
+
+    @property
     def lock_file(self) -> Path:
         return self.path / "run.lock"
 
@@ -103,12 +108,12 @@ class RunDir:
         return lock.is_held(self.lock_file)
 
     def remove_stale_temps(self) -> list[Path]:
-        """Hidden temporary outputs (``.NAME.XXXXXXXX.tmp`` and the like) of a writer that was killed;
-        only call while holding the lock, when no other writer can be half-way through one."""
-        stale = [f for f in self.path.glob(".*") if _TEMP_NAME.match(f.name) and f.is_file()]
-        for f in stale:
-            f.unlink(missing_ok=True)
-        return stale
+        """The temporary files a killed writer left beside the run's outputs (:mod:`sigdae.fileio` tells
+        them from a live writer's by their lock), also of outputs this run may not write again."""
+        outputs = [(f, ".tmp") for f in (self.config_file, self.status_file, self.last_checkpoint,
+                                          self.best_checkpoint, self.epochs_csv_file)]
+        outputs.append((self.preview_file, ".npz"))
+        return [Path(tmp) for path, suffix in outputs for tmp in fileio.remove_stale_temps(path, suffix)]
 
     # ---- config.toml -----------------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:
@@ -136,9 +141,9 @@ class RunDir:
             return "running"
         return effective_status(status or self.read_status(), host)
 
-    def updated(self) -> float:
+    def updated(self, status: RunStatus | None = None) -> float:
         """When the run last said something: run.json's stamp, else the event log's or the folder's mtime."""
-        return self.read_status().updated or _mtime(self.events_file) or _mtime(self.path)
+        return (status or self.read_status()).updated or _mtime(self.events_file) or _mtime(self.path)
 
     # ---- STOP ----------------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -176,9 +181,6 @@ class RunDir:
         except OSError:
             return []
         return [line for line in text.splitlines() if line.strip()][-lines:]
-
-
-_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.[A-Za-z0-9]+$")  # sigdae.fileio.reserve_temp's names
 
 
 def _mtime(path: Path) -> float:

@@ -35,20 +35,25 @@ def epochs_csv(events: Iterable[dict[str, Any]]) -> str:
 
 def export_csv(run: RunDir, out: str | os.PathLike | None = None) -> str:
     """Write the run's epochs as CSV (default ``RUN/epochs.csv``); returns the path."""
-    path = str(out or run.path / "epochs.csv")
+    path = str(out or run.epochs_csv_file)
     atomic_write_text(path, epochs_csv(read_events(run.events_file)))
     return path
 
 
 class CsvLogger:
-    """Rewrites ``epochs.csv`` from the event log after every epoch (resumed runs included)."""
+    """Rewrites ``epochs.csv`` after every epoch; a resumed run's earlier epochs are read from the event
+    log once, at its start."""
 
     def __init__(self, run: RunDir):
         self.run = run
+        self.epochs: list[dict[str, Any]] = []
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if event["type"] in ("epoch", "end"):
-            export_csv(self.run)
+        if event["type"] == "start":
+            self.epochs = [e for e in read_events(self.run.events_file) if e.get("type") == "epoch"]
+        elif event["type"] == "epoch":
+            self.epochs.append(event)
+            atomic_write_text(self.run.epochs_csv_file, epochs_csv(self.epochs))
 
 
 class TensorBoardLogger:

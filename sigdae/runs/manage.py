@@ -57,7 +57,7 @@ def load_run(path: str | os.PathLike, host: str | None = None) -> RunInfo:
     run = RunDir(path)
     info = run.read_status()
     return RunInfo(name=run.name, path=run.path, status=run.effective_status(host, info), recorded=info,
-                   updated=run.updated())
+                   updated=run.updated(info))
 
 
 def scan_runs(runs_dir: str | os.PathLike) -> list[RunInfo]:

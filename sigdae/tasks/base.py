@@ -7,6 +7,8 @@ training device) or ready (noisy, clean) pairs, a fixed validation set, and the 
 
 from __future__ import annotations
 
+import abc
+
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -39,7 +41,7 @@ class TaskData:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-class Task:
+class Task(abc.ABC):
     """A kind of run. Subclasses set the class attributes and implement :meth:`build`."""
 
     name = ""
@@ -57,9 +59,10 @@ class Task:
         """What ``corruption.spec = "auto"`` means for this task."""
         raise TaskError(f"task '{self.name}' has no automatic corruption: give a corruption spec")
 
+    @abc.abstractmethod
     def build(self, config: dict[str, Any], corruption: Corruption, device: torch.device,
               generator: torch.Generator) -> TaskData:
-        raise NotImplementedError
+        """The run's training batches, validation pairs and metrics."""
 
 
 def get_task(name: str) -> Task:
