@@ -17,6 +17,7 @@ from sigdae.api import LoadedModel, load_model
 from sigdae.denoise_plan import STDIO, DenoiseError, Plan, plan
 from sigdae.denoise_report import DENOISED, FAILED, NOT_STARTED, SKIPPED, DenoiseReport, FileResult
 from sigdae.denoise_work import FileDenoiser, Options
+from sigdae.fullband import BANDS
 from sigdae.interrupts import graceful_stop
 
 FILES_PER_GROUP = 64  # short files read into memory at once to share model calls on a GPU
@@ -27,14 +28,15 @@ __all__ = ["denoise_path", "DenoiseError", "DenoiseReport", "FileResult", "STDIO
 def denoise_path(src: str | os.PathLike, dst: str | os.PathLike, model: LoadedModel | str | os.PathLike | None = None,
                  *, strength: float = 1.0, device: str = "auto", overwrite: bool = False, progress: bool = False,
                  jobs: int = 1, threads: int | None = None, subtype: str | None = None, format: str | None = None,
-                 on_result: Callable[[FileResult], None] | None = None) -> DenoiseReport:
+                 band: str = "full", on_result: Callable[[FileResult], None] | None = None) -> DenoiseReport:
     """Denoise the file ``src`` into the file ``dst`` (or into the folder ``dst``), or every supported file
     under the folder ``src`` into the same place under the folder ``dst``; ``"-"`` for ``src`` or ``dst``
     is standard input or output (audio; WAV unless ``format`` says otherwise).
 
     ``model`` is a loaded model, a run directory or checkpoint, or None for the bundled speech model;
     ``strength`` (0..1) blends the denoised signal with the input; ``subtype``/``format`` choose the audio
-    sample format and container. An existing output file is refused, and existing outputs in a folder
+    sample format and container; ``band="model"`` gives an input above the model's rate the model's band
+    alone instead of its whole bandwidth. An existing output file is refused, and existing outputs in a folder
     are skipped, unless ``overwrite``. ``jobs`` > 1 denoises a folder's files in that many processes
     (``threads`` torch threads each; default: the CPUs shared out). ``progress`` shows a progress bar on
     a terminal (stderr); ``on_result`` is called with each file's :class:`FileResult` as it finishes.
@@ -46,8 +48,10 @@ def denoise_path(src: str | os.PathLike, dst: str | os.PathLike, model: LoadedMo
         raise DenoiseError(f"strength must be in [0, 1], got {strength}")
     if int(jobs) != jobs or jobs < 1:
         raise DenoiseError(f"jobs must be a positive integer, got {jobs}")
+    if band not in BANDS:
+        raise DenoiseError(f"band must be one of {', '.join(BANDS)}, got {band!r}")
     model = _loaded(model, device)
-    options = Options(strength=strength, subtype=subtype.upper() if subtype else None,
+    options = Options(strength=strength, band=band, subtype=subtype.upper() if subtype else None,
                       format=format.upper() if format else None)
     if STDIO in (os.fspath(src), os.fspath(dst)):
         from sigdae.denoise_pipes import denoise_stdio

@@ -29,9 +29,11 @@ FILE_ERRORS = (SigdaeError, OSError, sf.SoundFileError)
 class Options:
     """How outputs are made: ``strength`` blends denoised and input; ``subtype`` and ``format`` choose the
     audio sample format and container (default: the input's subtype where the output format allows it,
-    the format from the output's extension)."""
+    the format from the output's extension); ``band`` is ``full`` or ``model`` (see
+    :class:`~sigdae.enhance.Enhancer`)."""
 
     strength: float = 1.0
+    band: str = "full"
     subtype: str | None = None
     format: str | None = None
 
@@ -53,7 +55,7 @@ class FileDenoiser:
         if self._enhancer is None:
             from sigdae.enhance import Enhancer
 
-            self._enhancer = Enhancer(self.model, strength=self.options.strength)
+            self._enhancer = Enhancer(self.model, strength=self.options.strength, band=self.options.band)
         return self._enhancer
 
     def run(self, src: Path, dst: Path, should_stop: Callable[[], bool] = lambda: False,

@@ -20,6 +20,7 @@ import torch
 from sigdae import audio
 from sigdae.api import LoadedModel
 from sigdae.errors import ModelError
+from sigdae.fullband import BANDS, BandSplit
 
 AUDIO_EXTS = set(audio.AUDIO_EXTENSIONS)
 BUNDLED_MODEL = "speech16k.pt"
@@ -45,10 +46,14 @@ class Enhancer:
     keeps outputs bit-identical to one-by-one processing; 16 on CUDA). ``precision`` is ``fp32``, ``fp16`` or
     ``bf16`` (autocast), or ``auto`` (default): fp16 on CUDA, whose outputs stay within 1e-3 of fp32
     (measured by ``benchmarks/gpu_check.py``), and fp32 elsewhere.
+
+    ``band`` is ``full`` (default): an input above the model's rate keeps its whole bandwidth, the model
+    enhancing its own band and :class:`~sigdae.fullband.BandSplit` the band above; or ``model``: the output
+    is the model's band alone, resampled back. Inputs at or below the model's rate are the same either way.
     """
 
     def __init__(self, model: LoadedModel, chunk_seconds: float = 15.0, strength: float = 1.0,
-                 batch_chunks: int | None = None, precision: str = "auto"):
+                 batch_chunks: int | None = None, precision: str = "auto", band: str = "full"):
         if model.signal != "waveform" or not model.sample_rate:
             raise ModelError(f"{model.path} is not a speech (waveform) model with a sample rate "
                              f"(signal: {model.signal}, sample rate: {model.sample_rate})")
@@ -56,10 +61,13 @@ class Enhancer:
             raise ModelError(f"strength must be in [0, 1], got {strength}")
         if precision not in (*PRECISIONS, "auto"):
             raise ModelError(f"precision must be auto or one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if band not in BANDS:
+            raise ModelError(f"band must be one of {', '.join(BANDS)}, got {band!r}")
         if batch_chunks is not None and batch_chunks < 1:
             raise ModelError(f"batch_chunks must be at least 1, got {batch_chunks}")
         self.model, self.rate, self.strength = model, int(model.sample_rate), strength
-        self.chunk_seconds = chunk_seconds
+        self.chunk_seconds, self.band = chunk_seconds, band
+        self._splits: dict[int, BandSplit] = {}
         self.on_gpu = model.device.type == "cuda"
         self.precision = ("fp16" if self.on_gpu else "fp32") if precision == "auto" else precision
         self.batch_chunks = batch_chunks or (CUDA_BATCH_CHUNKS if self.on_gpu else 1)
@@ -70,6 +78,14 @@ class Enhancer:
         self.receptive = int(getattr(module, "receptive_samples", self.rate))
         # an STFT model reflects half a window at each end, so it needs more than that many samples
         self.min_samples = int(getattr(module, "n_fft", 0)) // 2 + 1
+
+    def split(self, rate: int) -> BandSplit | None:
+        """The band split for inputs at ``rate``, or None where the model's band is the whole output."""
+        if self.band != "full" or rate <= self.rate:
+            return None
+        if rate not in self._splits:
+            self._splits[rate] = BandSplit(self.rate, rate)
+        return self._splits[rate]
 
     def grid(self, rate: int) -> int:
         """Input-rate step on which chunk borders must fall."""
@@ -86,29 +102,37 @@ class Enhancer:
         step = self.grid(rate)
         # receptive_samples bounds the whole model's reach (tested); 64 samples cover the resampler's filter
         context_model = self.receptive + 64 * max(1, math.ceil(self.rate / rate))
-        return math.ceil(context_model * rate / self.rate / step) * step
+        context = context_model * rate / self.rate
+        split = self.split(rate)
+        if split is not None:  # the sharp resampler reaches 64 model samples each way, twice; then the split
+            context = max((self.receptive + 2 * 64 + 8) * rate / self.rate, 0) + split.reach()
+        return math.ceil(context / step) * step
 
     def chunk_size(self, rate: int, seconds: float) -> int:
         """``seconds`` in input samples, rounded to the grid (at least one step)."""
         step = self.grid(rate)
         return max(step, round(seconds * rate / step) * step)
 
-    def enhance(self, x: torch.Tensor, rate: int) -> torch.Tensor:
-        """Enhance one signal, (C, T) or (T,), at ``rate``; returns the same shape at ``rate``."""
+    def enhance(self, x: torch.Tensor, rate: int, offset: int = 0) -> torch.Tensor:
+        """Enhance one signal, (C, T) or (T,), at ``rate``; returns the same shape at ``rate``. ``offset`` is
+        the position of its first sample in a longer signal (when enhancing a piece of one)."""
         if x.dim() == 1:
-            return self.enhance_batch(x[None, None], rate)[0, 0]
-        return self.enhance_batch(x.unsqueeze(0), rate)[0]
+            return self.enhance_batch(x[None, None], rate, [offset])[0, 0]
+        return self.enhance_batch(x.unsqueeze(0), rate, [offset])[0]
 
     @torch.no_grad()
-    def enhance_batch(self, x: torch.Tensor, rate: int) -> torch.Tensor:
+    def enhance_batch(self, x: torch.Tensor, rate: int, offsets: list[int] | None = None) -> torch.Tensor:
         """Enhance B signals of equal length (B, C, T) at ``rate`` in one model call; returns (B, C, T).
 
-        Each signal is treated as a whole file (no chunking): batch files of equal length this way."""
+        Each signal is treated as a whole file (no chunking): batch files of equal length this way.
+        ``offsets`` are the signals' positions in longer ones, when they are pieces (default: all 0)."""
         if x.dim() != 3:
             raise ModelError(f"enhance_batch expects (batch, channels, samples), got {tuple(x.shape)}")
         b, c, t = x.shape
         source = x.to(self.model.device) if self.on_gpu else x
-        y = audio.resample(source.float(), rate, self.rate).reshape(b * c, 1, -1)
+        split = self.split(rate)
+        sharp = split is not None
+        y = audio.resample(source.float(), rate, self.rate, sharp=sharp).reshape(b * c, 1, -1)
         short = self.min_samples - y.shape[-1]
         if short > 0:
             y = torch.nn.functional.pad(y, (0, short))
@@ -117,9 +141,17 @@ class Enhancer:
             out = self.model.denoise(y).float()
         if short > 0:
             out = out[..., : y.shape[-1] - short]
-        out = audio.resample(out.reshape(b, c, -1), self.rate, rate)[..., :t].to(x.device)
+        out = audio.resample(out.reshape(b, c, -1), self.rate, rate, sharp=sharp)[..., :t]
         if out.shape[-1] < t:
             out = torch.nn.functional.pad(out, (0, t - out.shape[-1]))
+        if split is not None:
+            starts = [o for o in (offsets or [0] * b) for _ in range(c)]
+            flat, noisy = out.reshape(b * c, t), source.float().reshape(b * c, t)
+            if len(set(starts)) == 1:
+                out = split(noisy, flat, starts[0]).reshape(b, c, t)
+            else:
+                out = torch.cat([split(noisy[i:i + 1], flat[i:i + 1], s) for i, s in enumerate(starts)]).reshape(b, c, t)
+        out = out.to(x.device)
         return self.strength * out + (1 - self.strength) * x
 
     def enhance_many(self, signals: list[torch.Tensor], rate: int) -> list[torch.Tensor]:
@@ -163,9 +195,9 @@ class Enhancer:
         def run():
             if len(pending) == 1:
                 start, stop, lo, block = pending[0]
-                outs = [self.enhance(block, rate)]
+                outs = [self.enhance(block, rate, lo)]
             else:
-                outs = self.enhance_batch(torch.stack([p[3] for p in pending]), rate)
+                outs = self.enhance_batch(torch.stack([p[3] for p in pending]), rate, [p[2] for p in pending])
             for (start, stop, lo, _), out in zip(pending, outs):
                 yield out[..., start - lo: stop - lo], stop - start
             pending.clear()

@@ -83,7 +83,7 @@ class StreamEnhancer:
         start = self._emitted
         lo = max(0, start - self.lookahead)
         block = self._buffer[:, lo - self._buffer_start: end - self._buffer_start]
-        out = self.enhancer.enhance(block, self.sample_rate)[:, start - lo: stop - lo]
+        out = self.enhancer.enhance(block, self.sample_rate, lo)[:, start - lo: stop - lo]
         self._emitted = stop
         return out
 

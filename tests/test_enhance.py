@@ -155,7 +155,7 @@ def test_batched_chunks_equal_one_by_one(spectral, monkeypatch):
     batched = Enhancer(spectral, chunk_seconds=0.3, batch_chunks=3)
     sizes, calls = [], []
     real = batched.enhance_batch
-    monkeypatch.setattr(batched, "enhance_batch", lambda b, r: calls.append(b.shape[0]) or real(b, r))
+    monkeypatch.setattr(batched, "enhance_batch", lambda b, r, o=None: calls.append(b.shape[0]) or real(b, r, o))
     for out, length in batched.enhance_chunks(x.shape[-1], rate, lambda lo, hi: x[..., lo:hi]):
         sizes.append(length)
     assert sum(sizes) == x.shape[-1] and max(calls) == 3  # interior chunks share model calls

@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
                                                  "name is kept in it), or - for standard output")
     p.add_argument("--model", help="run directory or checkpoint (default: the bundled speech model)")
     p.add_argument("--strength", type=float, default=1.0, help="0..1: blend of denoised and input (default 1)")
+    p.add_argument("--band", choices=("full", "model"), default="full",
+                   help="full (default): an input above the model's rate keeps its whole bandwidth, noise "
+                        "reduced across it; model: the model's band alone (8 kHz for the bundled model)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--threads", type=int, help="CPU threads for torch (per process with --jobs; default: "
                                                "torch's choice, or the CPUs shared out between jobs)")
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
     report = denoise_path(args.input, args.output, args.model, strength=args.strength, device=args.device,
                           overwrite=args.overwrite, progress=not args.quiet, jobs=args.jobs, threads=args.threads,
-                          subtype=args.subtype, format=args.format, on_result=on_result)
+                          subtype=args.subtype, format=args.format, band=args.band,
+                          on_result=on_result)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     if report.interrupted:
