@@ -62,6 +62,9 @@ class BandSplit:
         self.reference = ((freqs >= REFERENCE[0] * nyquist) & (freqs <= REFERENCE[1] * nyquist)).float()
         self.edge = ((freqs >= EDGE[0] * nyquist) & (freqs < EDGE[1] * nyquist)).float()
         self.takeover = ((freqs - lo) / (MERGE * nyquist - lo)).clamp(0, 1).float()
+        self.first_bin = int(torch.nonzero(self.reference)[0])
+        inside = torch.nonzero((self.takeover > 0) & (self.takeover < 1)).flatten() - self.first_bin
+        self.takeover_bins = (int(inside[0]), int(inside[-1]) + 1) if inside.numel() else (0, 0)
         self.bands, self.spread = self._bands(freqs, lo, rate / 2)
         self.noise_frames = max(1, round(NOISE_SECONDS / HOP_SECONDS))
 
@@ -108,14 +111,19 @@ class BandSplit:
         return torch.fft.rfft(frames, dim=-1), left
 
     def _overlap_add(self, spectra: torch.Tensor, left: int, length: int) -> torch.Tensor:
+        """Inverse of :meth:`_frames` (weighted overlap-add: the window, then divided by its squares' sum)."""
         window = self.window.to(spectra.device)
-        frames = torch.fft.irfft(spectra, n=self.n_fft, dim=-1) * window
-        count = frames.shape[-2]
-        size = (count - 1) * self.hop + self.n_fft
-        fold = dict(output_size=(1, size), kernel_size=(1, self.n_fft), stride=(1, self.hop))
-        out = F.fold(frames.transpose(-1, -2), **fold)[:, 0, 0]
-        norm = F.fold((window ** 2)[None, :, None].expand(1, -1, count), **fold)[0, 0, 0]
-        return out[:, left:left + length] / norm[left:left + length]
+        quarters = (torch.fft.irfft(spectra, n=self.n_fft, dim=-1) * window).unflatten(-1, (4, self.hop))
+        n, count = quarters.shape[:2]
+        out = quarters.new_zeros(n, count + 3, self.hop)
+        for j in range(4):  # a window is four hops: each frame adds its quarters to four consecutive blocks
+            out[:, j:j + count] += quarters[:, :, j]
+        squares = (window ** 2).reshape(4, self.hop)
+        norm = squares.sum(0).repeat(count + 3, 1)
+        for m in range(3):  # the first and last three blocks have fewer frames over them
+            norm[m] = squares[:m + 1].sum(0)
+            norm[count + m] = squares[m + 1:].sum(0)
+        return (out / norm).flatten(1)[:, left:left + length]
 
     def gains(self, noisy_power: torch.Tensor, model_gain: torch.Tensor) -> torch.Tensor:
         """Upper-band gains (N, K, bands) from band powers (N, K, bands) and the model's gain near the top of
@@ -146,15 +154,17 @@ class BandSplit:
         length = noisy.shape[-1]
         x, left = self._frames(noisy.float(), offset)
         y, _ = self._frames(model_out.float(), offset)
-        x_power, y_power = x.real ** 2 + x.imag ** 2, y.real ** 2 + y.imag ** 2
-        reference = self.reference.to(x.device)
-        model_gain = self._model_gain(x_power, y_power, self.reference.to(x.device))
-        band_gain = self.gains(x_power @ self.bands.to(x.device), model_gain) @ self.spread.to(x.device)
+        device, first = x.device, self.first_bin  # bins below the reference band are the model's output as is
+        xs, ys = x[..., first:], y[..., first:]
+        x_power, y_power = xs.real ** 2 + xs.imag ** 2, ys.real ** 2 + ys.imag ** 2
+        model_gain = self._model_gain(x_power, y_power, self.reference[first:].to(device))
+        gain = self.gains(x_power @ self.bands[first:].to(device), model_gain) @ self.spread[:, first:].to(device)
         # from the crossover up, the gain moves from the model's own at its edge to the band gains (in dB),
         # so the output's spectrum has no step where the model's output fades out
-        edge_gain = self._model_gain(x_power, y_power, self.edge.to(x.device)).clamp(min=GAIN_FLOOR)[..., None]
-        takeover = self.takeover.to(x.device)
-        gain = edge_gain ** (1 - takeover) * band_gain ** takeover
-        low = self.low_weight.to(x.device)
-        mixed = low * y + (1 - low) * gain * x
-        return self._overlap_add(mixed, left, length)
+        edge_gain = self._model_gain(x_power, y_power, self.edge[first:].to(device)).clamp(min=GAIN_FLOOR)[..., None]
+        a, b = self.takeover_bins
+        takeover = self.takeover[first + a:first + b].to(device)
+        gain[..., a:b] = edge_gain ** (1 - takeover) * gain[..., a:b] ** takeover
+        low = self.low_weight[first:].to(device)
+        y[..., first:] = low * ys + (1 - low) * gain * xs
+        return self._overlap_add(y, left, length)
