@@ -7,14 +7,14 @@ DeepFilterNet3 at its native 48 kHz, scored at 48 kHz.
 1. Builds a deterministic 48 kHz set (``--out/set``): every clean speech recording of the data root at 44.1
    or 48 kHz (short announcements joined into longer utterances), each mixed with noises that reach above
    8 kHz (white, pink, ESC-50 clips, a freesound recording) and household noises recorded at 20 kHz, at
-   0, 5, 10 and 15 dB SNR, 0.5 s of noise before the speech, RMS -25 dBFS, 24-bit.
+   0, 5, 10 and 15 dB SNR in turn, 0.5 s of noise before the speech, RMS -25 dBFS, 24-bit.
 2. Denoises it with ``sigdae denoise`` (default, full band), ``sigdae denoise --band model`` (the model's
    16 kHz band resampled back, as before full-band output) and DeepFilterNet3 (the harness's dfn3_48k.py).
 3. Scores each output against the clean speech: full-band SI-SDR; segmental SNR per band over
    speech-active frames; high-band retention (output vs clean energy at 8-16 kHz over speech-active
    frames); PESQ-WB and STOI after resampling to 16 kHz.
-4. Times a 10-minute 48 kHz file with both sigdae paths in one run (one thread, whole process) and the peak
-   memory for 10 s and 1 h; draws noisy / sigdae / DeepFilterNet3 spectrograms (``--figure``).
+4. Times a 10-minute 48 kHz file with both sigdae paths and the same audio at 16 kHz, alternating (one
+   thread, whole process), and the peak memory of the full-band path for 10 s and 1 h at 48 kHz; draws noisy / sigdae / DeepFilterNet3 spectrograms (``--figure``).
 """
 
 from __future__ import annotations
@@ -85,8 +85,7 @@ def build_set(data: Path, out: Path, seed: int = 48) -> Path:
     k = 0
     for name, clean in speech:
         clean = np.concatenate([np.zeros(RATE // 2), clean * 10 ** (-25 / 20) / np.sqrt(np.mean(clean ** 2))])
-        for j in rng.choice(len(noises), size=4, replace=False):
-            noise_name, noise = noises[j]
+        for noise_name, noise in noises:
             start = int(rng.integers(0, max(1, noise.size - clean.size)))
             noise = np.resize(np.roll(noise, -start), clean.size)
             snr = SNRS[k % len(SNRS)]
@@ -141,15 +140,34 @@ def wideband_scores(clean: np.ndarray, est: np.ndarray) -> dict[str, float]:
     return {"pesq_wb": float(pesq(16000, c16, e16, "wb")), "stoi": float(stoi(c16, e16, 16000, extended=False))}
 
 
-def score_folder(pairs: Path, outputs: Path | None) -> dict[str, float]:
-    rows = []
+def upper_band_noisy(pairs: Path) -> set[str]:
+    """The pairs whose noise reaches the upper band: 8-16 kHz SNR of the whole file under 10 dB."""
+    names = set()
+    freqs = np.fft.rfftfreq(FRAME, 1 / RATE)
+    rows = (freqs >= HIGH[0]) & (freqs < HIGH[1])
+    for clean_path in sorted((pairs / "clean").glob("*.wav")):
+        clean = sf.read(clean_path, dtype="float64")[0]
+        noise = sf.read(pairs / "noisy" / clean_path.name, dtype="float64")[0] - clean
+        speech, other = ((np.abs(_spectra(v)[rows]) ** 2).sum() for v in (clean, noise))
+        if 10 * np.log10(speech / (other + 1e-20)) < 10:
+            names.add(clean_path.name)
+    return names
+
+
+def score_folder(pairs: Path, outputs: Path | None) -> dict[str, dict[str, float]]:
+    """Mean scores over all pairs ("all") and over the pairs whose noise reaches the upper band ("upper")."""
+    rows, upper = {}, upper_band_noisy(pairs)
     for clean_path in sorted((pairs / "clean").glob("*.wav")):
         clean = sf.read(clean_path, dtype="float64")[0]
         est = sf.read((outputs or pairs / "noisy") / clean_path.name, dtype="float64", always_2d=True)[0]
         est = est.mean(1)[: clean.size]
-        row = {"si_sdr": si_sdr(clean, est), **band_scores(clean, est), **wideband_scores(clean, est)}
-        rows.append(row)
-    return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]} | {"files": len(rows)}
+        rows[clean_path.name] = {"si_sdr": si_sdr(clean, est), **band_scores(clean, est), **wideband_scores(clean, est)}
+
+    def mean(names) -> dict[str, float]:
+        chosen = [rows[n] for n in names]
+        return {key: float(np.mean([r[key] for r in chosen])) for key in chosen[0]} | {"files": len(chosen)}
+
+    return {"all": mean(rows), "upper": mean(sorted(upper))}
 
 
 # ---- systems ------------------------------------------------------------------------------------------
@@ -183,6 +201,10 @@ def speed_and_memory(pairs: Path, out: Path) -> dict[str, float]:
             with sf.SoundFile(files[label], "w", RATE, 1, "PCM_16") as f:
                 for start in range(0, seconds * RATE, base.size):
                     f.write(base[: min(base.size, seconds * RATE - start)])
+    files["10 min, 16 kHz"] = out / "long" / "in_600_16k.wav"
+    if not files["10 min, 16 kHz"].exists():
+        at_16k = audio.resample(torch.from_numpy(sf.read(files["10 min"], dtype="float32")[0]), RATE, 16000)
+        sf.write(files["10 min, 16 kHz"], at_16k.numpy(), 16000, subtype="PCM_16")
     results: dict[str, float] = {}
     probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); subprocess.run(sys.argv[1:], "
              "check=True); print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
@@ -194,13 +216,15 @@ def speed_and_memory(pairs: Path, out: Path) -> dict[str, float]:
         seconds, rss = done.stdout.split()[-2:]
         return float(seconds), int(rss) / 1024
 
-    times = {"full": [], "model": []}
+    times = {"full": [], "model": [], "16k": []}
     for _ in range(2):
         times["full"].append(run(files["10 min"])[0])
         times["model"].append(run(files["10 min"], "--band", "model")[0])
-    results["rtf_full"] = min(times["full"]) / 600
-    results["rtf_model_band"] = min(times["model"]) / 600
-    results["rtf_ratio"] = results["rtf_full"] / results["rtf_model_band"]
+        times["16k"].append(run(files["10 min, 16 kHz"])[0])
+    for key in times:
+        results[f"rtf_{key}"] = min(times[key]) / 600
+    results["full_over_16k"] = results["rtf_full"] / results["rtf_16k"]
+    results["full_over_model_band"] = results["rtf_full"] / results["rtf_model_band"]
     for label in ("10 s", "1 h"):
         results[f"peak_mib_{label}"] = run(files[label])[1]
     return results
@@ -248,9 +272,10 @@ def main() -> None:
     pairs = build_set(Path(args.data), out / "set")
     outputs = run_systems(pairs, out, Path(args.harness), args.harness_python)
     scores = {"noisy": score_folder(pairs, None)} | {name: score_folder(pairs, folder) for name, folder in outputs.items()}
-    rows = [[name, *(f"{value[key]:.2f}" for key, _ in COLUMNS)] for name, value in scores.items()]
-    print(f"{scores['noisy']['files']} pairs at 48 kHz")
-    print(markdown_table(["system"] + [Column(label, "right") for _, label in COLUMNS], rows))
+    for subset, title in (("all", "all pairs"), ("upper", "pairs whose noise reaches the upper band")):
+        rows = [[name, *(f"{value[subset][key]:.2f}" for key, _ in COLUMNS)] for name, value in scores.items()]
+        print(f"\n{title} ({scores['noisy'][subset]['files']} at 48 kHz)\n")
+        print(markdown_table(["system"] + [Column(label, "right") for _, label in COLUMNS], rows))
     results = {"scores": scores}
     if not args.skip_speed:
         results["speed"] = speed_and_memory(pairs, out)

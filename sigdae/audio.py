@@ -131,7 +131,7 @@ def list_audio(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
 
 
 # A Kaiser-windowed sinc 64 zero crossings wide: a round trip 48 -> 16 -> 48 kHz stays within 0.05 dB up to
-# 95 % of the lower Nyquist frequency (torchaudio's default filter loses 1.4 dB at 6-7 kHz and 5 dB at 7-7.6 kHz)
+# 92 % of the lower Nyquist frequency (torchaudio's default filter loses 1.4 dB at 6-7 kHz and 5 dB at 7-7.6 kHz)
 SHARP_RESAMPLING = dict(lowpass_filter_width=64, rolloff=0.99, resampling_method="sinc_interp_kaiser", beta=14.77)
 
 

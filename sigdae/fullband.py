@@ -7,7 +7,8 @@ and STFT frame that removes the noise there:
 * the noise in each upper band is tracked from the frames the model itself treats as noise (its gain near
   the top of its own band is low there), bounded by the band's running minimum (minimum statistics);
 * the gain is a Wiener gain, ``1 - noise / power``, scaled down where the model's gain near its top says
-  the frame is noise, and never below -40 dB;
+  the frame is noise (unless the model passes speech in its band and the upper band's own SNR is high: a
+  clean upper band over noise that stops below it), and never below -40 dB;
 * a raised-cosine crossover blends the model's output into the upper band's, and above it the gain moves
   from the model's own just below the crossover to the band gains, so there is no seam.
 
@@ -32,7 +33,8 @@ MERGE = 1.1                     # ... which the upper band's gains take over fro
 NOISE_SECONDS = 0.5             # half-width of the noise tracker's window
 SMOOTH_FRAMES = 1               # band powers are averaged over +-1 frame
 MIN_STATS_BIAS = 1.5            # a running minimum of smoothed band power under-reads the noise mean
-SPEECH_GAIN = 0.5               # at or above this model gain near its top, a frame is taken as speech
+SPEECH_GAIN = 0.5               # at or above this model gain, a frame is taken as speech
+BAND_FROM_HZ = 100              # the model's gain over its whole band is read from here up
 GAIN_FLOOR = 0.01               # -40 dB: the deepest cut in the upper band
 
 
@@ -63,6 +65,7 @@ class BandSplit:
         self.edge = ((freqs >= EDGE[0] * nyquist) & (freqs < EDGE[1] * nyquist)).float()
         self.takeover = ((freqs - lo) / (MERGE * nyquist - lo)).clamp(0, 1).float()
         self.first_bin = int(torch.nonzero(self.reference)[0])
+        self.band_from = int(torch.nonzero(freqs >= BAND_FROM_HZ)[0])
         inside = torch.nonzero((self.takeover > 0) & (self.takeover < 1)).flatten() - self.first_bin
         self.takeover_bins = (int(inside[0]), int(inside[-1]) + 1) if inside.numel() else (0, 0)
         self.bands, self.spread = self._bands(freqs, lo, rate / 2)
@@ -125,27 +128,34 @@ class BandSplit:
             norm[count + m] = squares[m + 1:].sum(0)
         return (out / norm).flatten(1)[:, left:left + length]
 
-    def gains(self, noisy_power: torch.Tensor, model_gain: torch.Tensor) -> torch.Tensor:
-        """Upper-band gains (N, K, bands) from band powers (N, K, bands) and the model's gain near the top of
-        its band per frame (N, K)."""
+    def gains(self, noisy_power: torch.Tensor, top_gain: torch.Tensor, band_gain: torch.Tensor,
+              inside: torch.Tensor) -> torch.Tensor:
+        """Upper-band gains (N, K, bands) from band powers (N, K, bands) and, per frame (N, K), the model's
+        gain near the top of its band and over its whole band; the noise is tracked on the frames ``inside``
+        the signal (K,) only, since frames over its ends hold zeros."""
         power = F.avg_pool1d(noisy_power.transpose(1, 2), 2 * SMOOTH_FRAMES + 1, 1, SMOOTH_FRAMES,
                              count_include_pad=False)  # (N, bands, K)
-        noise_weight = (1 - model_gain).clamp(0, 1) ** 2 + 1e-4
+        noise_weight = ((1 - top_gain).clamp(0, 1) ** 2 + 1e-4) * inside
         kernel = torch.hann_window(2 * self.noise_frames + 3, periodic=False, device=power.device)[1:-1]
         n, bands, k = power.shape
         conv = dict(padding=self.noise_frames)
         weighted = F.conv1d((power * noise_weight[:, None]).reshape(n * bands, 1, k), kernel[None, None], **conv)
         tracked = weighted.reshape(n, bands, k) / F.conv1d(noise_weight[:, None], kernel[None, None], **conv)
-        minimum = -F.max_pool1d(-power, 2 * self.noise_frames + 1, 1, self.noise_frames)
+        minimum = -F.max_pool1d(-power.masked_fill(~inside, torch.inf), 2 * self.noise_frames + 1, 1,
+                                self.noise_frames)
         noise = torch.minimum(tracked, MIN_STATS_BIAS * minimum)
         wiener = (1 - noise / power.clamp_min(1e-20)).clamp(0, 1)
-        presence = (model_gain / SPEECH_GAIN).clamp(max=1)
-        return (wiener * presence[:, None]).clamp(min=GAIN_FLOOR).transpose(1, 2)
+        # where the model's top says noise, the upper band is cut, unless the model passes speech in its band
+        # and the upper band's own SNR is high (a clean upper band over noise that stops below it)
+        noise_like = 1 - (top_gain / SPEECH_GAIN).clamp(max=1)[:, None]
+        speech = (band_gain / SPEECH_GAIN).clamp(max=1)[:, None]
+        gain = wiener * (1 - noise_like * (1 - speech * wiener ** 4))
+        return gain.clamp(min=GAIN_FLOOR).transpose(1, 2)
 
-    def _model_gain(self, x_power: torch.Tensor, y_power: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
-        """The model's amplitude gain over ``bins`` per frame (N, K), averaged over +-1 frame."""
+    def _model_gain(self, x_power: torch.Tensor, y_power: torch.Tensor) -> torch.Tensor:
+        """The model's amplitude gain per frame (N, K) from summed powers (N, K), averaged over +-1 frame."""
         eps = 1e-10 * self.n_fft
-        gain = ((y_power @ bins + eps) / (x_power @ bins + eps)).sqrt().clamp(0, 1)
+        gain = ((y_power + eps) / (x_power + eps)).sqrt().clamp(0, 1)
         return F.avg_pool1d(gain[:, None], 3, 1, 1, count_include_pad=False)[:, 0]
 
     def __call__(self, noisy: torch.Tensor, model_out: torch.Tensor, offset: int = 0) -> torch.Tensor:
@@ -157,11 +167,21 @@ class BandSplit:
         device, first = x.device, self.first_bin  # bins below the reference band are the model's output as is
         xs, ys = x[..., first:], y[..., first:]
         x_power, y_power = xs.real ** 2 + xs.imag ** 2, ys.real ** 2 + ys.imag ** 2
-        model_gain = self._model_gain(x_power, y_power, self.reference[first:].to(device))
-        gain = self.gains(x_power @ self.bands[first:].to(device), model_gain) @ self.spread[:, first:].to(device)
+        reference, edge = self.reference[first:].to(device), self.edge[first:].to(device)
+        x_top, y_top = x_power @ reference, y_power @ reference
+        below = slice(self.band_from, first)
+        x_band = x_top + x[..., below].abs().pow(2).sum(-1)
+        y_band = y_top + y[..., below].abs().pow(2).sum(-1)
+        top_gain, band_gain = self._model_gain(x_top, y_top), self._model_gain(x_band, y_band)
+        starts = torch.arange(x.shape[-2], device=device) * self.hop - left  # of each frame, in the signal
+        inside = (starts >= 0) & (starts + self.n_fft <= length)
+        if not inside.any():  # shorter than a window: every frame reaches past an end
+            inside[:] = True
+        band_power = x_power @ self.bands[first:].to(device)
+        gain = self.gains(band_power, top_gain, band_gain, inside) @ self.spread[:, first:].to(device)
         # from the crossover up, the gain moves from the model's own at its edge to the band gains (in dB),
         # so the output's spectrum has no step where the model's output fades out
-        edge_gain = self._model_gain(x_power, y_power, self.edge[first:].to(device)).clamp(min=GAIN_FLOOR)[..., None]
+        edge_gain = self._model_gain(x_power @ edge, y_power @ edge).clamp(min=GAIN_FLOOR)[..., None]
         a, b = self.takeover_bins
         takeover = self.takeover[first + a:first + b].to(device)
         gain[..., a:b] = edge_gain ** (1 - takeover) * gain[..., a:b] ** takeover

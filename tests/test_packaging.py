@@ -17,6 +17,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from sigdae.version import __version__ as VERSION  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
@@ -70,7 +72,7 @@ def wheel_names(wheel):
 
 def test_wheel_holds_the_mapped_packages(wheel, wheel_names):
     names = set(wheel_names)
-    assert wheel.name.startswith("sigdae-0.2.0-") and wheel.name.endswith("-none-any.whl")
+    assert wheel.name.startswith(f"sigdae-{VERSION}-") and wheel.name.endswith("-none-any.whl")
     for required in ["sigdae/__init__.py", "sigdae/__main__.py", "sigdae/cli/__init__.py", "sigdae/cli/__main__.py",
                      "sigdae/trainer.py", "sigdae/models/conv.py",
                      "sigdae/corruptions/__init__.py", "sigdae/tui/__init__.py", "sigdae/tui/app.py",
@@ -83,18 +85,18 @@ def test_wheel_holds_the_mapped_packages(wheel, wheel_names):
 
 def test_wheel_has_no_top_level_repository_folders(wheel_names):
     top = {name.split("/")[0] for name in wheel_names}
-    assert top == {"sigdae", "sigdae-0.2.0.dist-info"}, top
+    assert top == {"sigdae", f"sigdae-{VERSION}.dist-info"}, top
     for name in wheel_names:
         assert not name.startswith(("tui/", "datasets/", "assets/", "tests/", "examples/", "benchmarks/")), name
 
 
 def test_wheel_metadata(wheel):
     with zipfile.ZipFile(wheel) as zf:
-        entry_points = zf.read("sigdae-0.2.0.dist-info/entry_points.txt").decode()
-        metadata = zf.read("sigdae-0.2.0.dist-info/METADATA").decode()
+        entry_points = zf.read(f"sigdae-{VERSION}.dist-info/entry_points.txt").decode()
+        metadata = zf.read(f"sigdae-{VERSION}.dist-info/METADATA").decode()
         sizes = {info.filename: info.file_size for info in zf.infolist()}
     assert "sigdae = sigdae.cli:main" in entry_points
-    assert "Name: sigdae" in metadata and "Version: 0.2.0" in metadata
+    assert "Name: sigdae" in metadata and f"Version: {VERSION}" in metadata
     for f in MNIST_FILES:  # the real files, not pointers
         assert sizes[f"sigdae/datasets/mnist/{f}"] == (ROOT / "datasets" / "mnist" / f).stat().st_size
 
