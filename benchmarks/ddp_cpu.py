@@ -1,5 +1,6 @@
 """Distributed data parallel training on the CPU: 1 process x 1 thread against 2 processes x 1 thread,
-side by side in one run (alternating), at the same global batch.
+side by side in one run (alternating), at the same global batch; and, as the host's own ceiling, two
+independent single-process runs at half the batch each, at the same time (no communication).
 
     python benchmarks/ddp_cpu.py --out bench-runs/ddp [--clean-dir SPEECH_FOLDER] [--repeats 2]
 
@@ -49,20 +50,42 @@ def generated_speech(folder: Path, rate: int = 16000) -> Path:
     return folder
 
 
-def train(recipe: str, processes: int, run_dir: Path, clean_dir: Path | None) -> float:
-    """Global samples per second of ``processes`` x 1-thread training."""
+def _command(recipe: str, run_dir: Path, clean_dir: Path | None, batch: int) -> list[str]:
     spec = RECIPES[recipe]
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
     args = ["-m", "sigdae", "train", "--recipe", recipe, "--run-dir", str(run_dir), "--device", "cpu", "--quiet",
-            "--threads", "1", "--epochs", "1", "--batch-size", str(spec["batch"]),
+            "--threads", "1", "--epochs", "1", "--batch-size", str(batch),
             "--set", f"train.steps_per_epoch={spec['steps']}", "--set", "train.log_every_s=0", *spec["extra"]]
-    if clean_dir is not None:
-        args += ["--clean-dir", str(clean_dir)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([*launcher, *args], check=True, env=env, capture_output=True)
+    return args + (["--clean-dir", str(clean_dir)] if clean_dir is not None else [])
+
+
+def _rate(run_dir: Path, batch: int) -> float:
+    """Samples per second between the second and the last step of a run."""
     steps = [e for e in read_events(run_dir / "events.jsonl") if e["type"] == "step"]
     first, last = steps[1], steps[-1]
-    return (last["step"] - first["step"]) * spec["batch"] / (last["elapsed"] - first["elapsed"])
+    return (last["step"] - first["step"]) * batch / (last["elapsed"] - first["elapsed"])
+
+
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def train(recipe: str, processes: int, run_dir: Path, clean_dir: Path | None) -> float:
+    """Global samples per second of ``processes`` x 1-thread training (DDP over gloo when 2)."""
+    batch = RECIPES[recipe]["batch"]
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
+    subprocess.run([*launcher, *_command(recipe, run_dir, clean_dir, batch)], check=True, env=ONE_THREAD,
+                   capture_output=True)
+    return _rate(run_dir, batch)
+
+
+def independent(recipe: str, run_dir: Path, clean_dir: Path | None) -> float:
+    """Summed samples per second of two single-process runs at half the batch, side by side."""
+    half = RECIPES[recipe]["batch"] // 2
+    runs = [run_dir / f"part{k}" for k in range(2)]
+    procs = [subprocess.Popen([sys.executable, *_command(recipe, run, clean_dir, half)], env=ONE_THREAD,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for run in runs]
+    if any(p.wait() != 0 for p in procs):
+        raise SystemExit(f"an independent {recipe} run failed")
+    return sum(_rate(run, half) for run in runs)
 
 
 def main() -> None:
@@ -76,17 +99,21 @@ def main() -> None:
     clean = Path(args.clean_dir) if args.clean_dir else generated_speech(out / "speech")
     results = {}
     for recipe in args.recipes:
-        rates = {1: [], 2: []}
+        rates = {"one": [], "ddp": [], "independent": []}
+        speech = clean if recipe != "mnist" else None
         for repeat in range(args.repeats):
-            for processes in (1, 2):
-                run = out / f"{recipe}-{processes}p-{repeat}"
-                rates[processes].append(train(recipe, processes, run, clean if recipe != "mnist" else None))
-                print(f"{recipe} {processes} x 1 thread: {rates[processes][-1]:.1f} samples/s", flush=True)
-        best = {p: max(v) for p, v in rates.items()}
-        results[recipe] = {"one": best[1], "two": best[2], "ratio": best[2] / best[1], "all": rates}
-    rows = [[recipe, f"{r['one']:.1f}", f"{r['two']:.1f}", f"{r['ratio']:.2f}"] for recipe, r in results.items()]
-    print(markdown_table(["recipe", Column("1 x 1 thread samples/s", "right"),
-                          Column("2 x 1 thread samples/s", "right"), Column("ratio", "right")], rows))
+            rates["one"].append(train(recipe, 1, out / f"{recipe}-1p-{repeat}", speech))
+            rates["ddp"].append(train(recipe, 2, out / f"{recipe}-2p-{repeat}", speech))
+            rates["independent"].append(independent(recipe, out / f"{recipe}-apart-{repeat}", speech))
+            print(recipe, {key: round(values[-1], 2) for key, values in rates.items()}, flush=True)
+        best = {key: max(values) for key, values in rates.items()}
+        results[recipe] = {**best, "ddp_ratio": best["ddp"] / best["one"],
+                           "independent_ratio": best["independent"] / best["one"], "all": rates}
+    rows = [[recipe, f"{r['one']:.1f}", f"{r['ddp']:.1f}", f"{r['ddp_ratio']:.2f}", f"{r['independent']:.1f}",
+             f"{r['independent_ratio']:.2f}"] for recipe, r in results.items()]
+    print(markdown_table(["recipe", Column("1 x 1 thread samples/s", "right"), Column("DDP 2 x 1 samples/s", "right"),
+                          Column("DDP ratio", "right"), Column("2 independent samples/s", "right"),
+                          Column("independent ratio", "right")], rows))
     (out / "results.json").write_text(json.dumps(results, indent=2))
 
 

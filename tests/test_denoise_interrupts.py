@@ -30,11 +30,11 @@ def test_a_signal_mid_file_keeps_finished_outputs_and_removes_the_temp(monkeypat
     original = Enhancer.enhance
     calls = []
 
-    def enhance_then_signal(self, x, rate):
+    def enhance_then_signal(self, x, rate, offset=0):
         calls.append(x.shape[-1])
         if len(calls) == 2:  # the first chunk of b.wav
             os.kill(os.getpid(), signum)
-        return original(self, x, rate)
+        return original(self, x, rate, offset)
 
     monkeypatch.setattr(Enhancer, "enhance", enhance_then_signal)
     report = denoise_path(tmp_path / "in", tmp_path / "out", model, device="cpu")
@@ -104,9 +104,9 @@ def test_interrupt_message_from_the_command(capsys, monkeypatch, model, tmp_path
     write_speech(tmp_path / "in.wav", seconds=20.0)
     original = Enhancer.enhance
 
-    def enhance_then_signal(self, x, rate):
+    def enhance_then_signal(self, x, rate, offset=0):
         os.kill(os.getpid(), signal.SIGINT)
-        return original(self, x, rate)
+        return original(self, x, rate, offset)
 
     monkeypatch.setattr(Enhancer, "enhance", enhance_then_signal)
     code = main(["denoise", "--model", str(model), str(tmp_path / "in.wav"), str(tmp_path / "out.wav")])
