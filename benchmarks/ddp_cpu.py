@@ -7,7 +7,7 @@ independent single-process runs at half the batch each, at the same time (no com
 Each configuration trains a recipe for a fixed number of steps with ``torch.distributed.run`` (gloo) and
 reads the step events: throughput is global samples over the training time between the second and the
 last step (start-up and the first step excluded). Recipes: ``mnist`` (the bundled digits) and
-``speech-spec`` (on ``--clean-dir``, or on generated voiced speech when it is not given).
+``speech-spec`` (on ``--clean-dir``, or on the scale benchmark's speech-like corpus when it is not given).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
-
 from sigdae.report import Column, markdown_table
 from sigdae.runs import read_events
+
+sys.path.insert(0, str(Path(__file__).parent))
+from scale import build_corpus  # noqa: E402
 
 RECIPES = {
     "mnist": dict(steps=40, batch=64, extra=[]),
@@ -32,22 +32,13 @@ RECIPES = {
 }
 
 
-def generated_speech(folder: Path, rate: int = 16000) -> Path:
-    """Voiced, speech-like recordings of 8 speakers (2 files of 6 s each): enough for a training set."""
-    rng = np.random.default_rng(0)
-    for speaker in range(8):
-        for utt in range(2):
-            path = folder / str(300 + speaker) / "1" / f"{300 + speaker}-1-{utt}.flac"
-            if path.exists():
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            t = np.arange(6 * rate) / rate
-            f0 = 100 + 15 * speaker + 20 * np.sin(2 * np.pi * 0.5 * t)
-            phase = 2 * np.pi * np.cumsum(f0) / rate
-            voice = sum(np.sin(k * phase + rng.uniform(0, 6)) / k for k in range(1, 30))
-            envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t + rng.uniform(0, 6))
-            sf.write(path, (0.1 * voice * envelope).astype(np.float32), rate)
-    return folder
+SPEECH_HOURS = 160 * 6 / 3600  # 160 files of 6 s, 20 per speaker: 8 speakers
+
+
+def generated_speech(root: Path) -> Path:
+    """The scale benchmark's speech-like corpus (benchmarks/scale.py), 8 speakers, 16 min."""
+    build_corpus(root, SPEECH_HOURS, file_seconds=6.0, distinct=16)
+    return root / f"clean_{SPEECH_HOURS:g}h"
 
 
 def _command(recipe: str, run_dir: Path, clean_dir: Path | None, batch: int) -> list[str]:
@@ -91,7 +82,7 @@ def independent(recipe: str, run_dir: Path, clean_dir: Path | None) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="bench-runs/ddp")
-    ap.add_argument("--clean-dir", help="clean speech for speech-spec (default: generated voiced speech)")
+    ap.add_argument("--clean-dir", help="clean speech for speech-spec (default: a generated speech-like corpus)")
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     args = ap.parse_args()

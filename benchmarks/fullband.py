@@ -152,9 +152,9 @@ def upper_band_noisy(pairs: Path) -> set[str]:
     return names
 
 
-def score_folder(pairs: Path, outputs: Path | None) -> dict[str, dict[str, float]]:
-    """Mean scores over all pairs ("all") and over the pairs whose noise reaches the upper band ("upper")."""
-    rows, upper = {}, upper_band_noisy(pairs)
+def score_folder(pairs: Path, outputs: Path | None, upper: set[str]) -> dict[str, dict[str, float]]:
+    """Mean scores over all pairs ("all") and over the ``upper`` ones (noise reaching the upper band)."""
+    rows = {}
     for clean_path in sorted((pairs / "clean").glob("*.wav")):
         clean = sf.read(clean_path, dtype="float64")[0]
         est = sf.read((outputs or pairs / "noisy") / clean_path.name, dtype="float64", always_2d=True)[0]
@@ -269,7 +269,9 @@ def main() -> None:
     out = Path(args.out)
     pairs = build_set(Path(args.data), out / "set")
     outputs = run_systems(pairs, out, Path(args.harness), args.harness_python)
-    scores = {"noisy": score_folder(pairs, None)} | {name: score_folder(pairs, folder) for name, folder in outputs.items()}
+    upper = upper_band_noisy(pairs)
+    scores = {"noisy": score_folder(pairs, None, upper)}
+    scores |= {name: score_folder(pairs, folder, upper) for name, folder in outputs.items()}
     for subset, title in (("all", "all pairs"), ("upper", "pairs whose noise reaches the upper band")):
         rows = [[name, *(f"{value[subset][key]:.2f}" for key, _ in COLUMNS)] for name, value in scores.items()]
         print(f"\n{title} ({scores['noisy'][subset]['files']} at 48 kHz)\n")

@@ -101,11 +101,11 @@ class Enhancer:
         """Input samples needed on each side of a chunk (a multiple of the grid)."""
         step = self.grid(rate)
         # receptive_samples bounds the whole model's reach (tested); 64 samples cover the resampler's filter
-        context_model = self.receptive + 64 * max(1, math.ceil(self.rate / rate))
-        context = context_model * rate / self.rate
         split = self.split(rate)
-        if split is not None:  # the sharp resampler reaches 64 model samples each way, twice; then the split
-            context = max((self.receptive + 2 * 64 + 8) * rate / self.rate, 0) + split.reach()
+        if split is None:
+            context = (self.receptive + 64 * max(1, math.ceil(self.rate / rate))) * rate / self.rate
+        else:  # the sharp resampler reaches 64 model samples each way, down and up again; then the split
+            context = (self.receptive + 2 * 64 + 8) * rate / self.rate + split.reach()
         return math.ceil(context / step) * step
 
     def chunk_size(self, rate: int, seconds: float) -> int:

@@ -38,6 +38,10 @@ BAND_FROM_HZ = 100              # the model's gain over its whole band is read f
 GAIN_FLOOR = 0.01               # -40 dB: the deepest cut in the upper band
 
 
+def _power(spectrum: torch.Tensor) -> torch.Tensor:
+    return spectrum.real ** 2 + spectrum.imag ** 2
+
+
 def erb_number(hz: float) -> float:
     return 21.4 * math.log10(1.0 + 0.00437 * hz)
 
@@ -87,16 +91,14 @@ class BandSplit:
         average = members / members.sum(0, keepdim=True)
         centres = (freqs[:, None] * average).sum(0)
         spread = torch.zeros(count, freqs.numel(), dtype=torch.float64)
-        for b in range(freqs.numel()):
-            f = freqs[b]
-            k = int(torch.searchsorted(centres, f.reshape(1)).item())
-            if k == 0:
-                spread[0, b] = 1.0
-            elif k == count:
-                spread[-1, b] = 1.0
-            else:
-                t = (f - centres[k - 1]) / (centres[k] - centres[k - 1])
-                spread[k - 1, b], spread[k, b] = 1 - t, t
+        bins = torch.arange(freqs.numel())
+        upper = torch.searchsorted(centres, freqs).clamp(1, max(1, count - 1))
+        lower = upper - 1
+        if count == 1:
+            spread[0] = 1.0
+        else:  # linear between neighbouring centres, constant beyond the first and the last
+            t = ((freqs - centres[lower]) / (centres[upper] - centres[lower])).clamp(0, 1)
+            spread[lower, bins], spread[upper, bins] = 1 - t, t
         return average.float(), spread.float()
 
     def reach(self) -> int:
@@ -166,12 +168,12 @@ class BandSplit:
         y, _ = self._frames(model_out.float(), offset)
         device, first = x.device, self.first_bin  # bins below the reference band are the model's output as is
         xs, ys = x[..., first:], y[..., first:]
-        x_power, y_power = xs.real ** 2 + xs.imag ** 2, ys.real ** 2 + ys.imag ** 2
+        x_power, y_power = _power(xs), _power(ys)
         reference, edge = self.reference[first:].to(device), self.edge[first:].to(device)
         x_top, y_top = x_power @ reference, y_power @ reference
         below = slice(self.band_from, first)
-        x_band = x_top + x[..., below].abs().pow(2).sum(-1)
-        y_band = y_top + y[..., below].abs().pow(2).sum(-1)
+        x_band = x_top + _power(x[..., below]).sum(-1)
+        y_band = y_top + _power(y[..., below]).sum(-1)
         top_gain, band_gain = self._model_gain(x_top, y_top), self._model_gain(x_band, y_band)
         starts = torch.arange(x.shape[-2], device=device) * self.hop - left  # of each frame, in the signal
         inside = (starts >= 0) & (starts + self.n_fft <= length)
