@@ -18,7 +18,7 @@ _EXPORTS = {
     "Trainer": "sigdae.trainer",
     "recipe": "sigdae.recipes",
     "Enhancer": "sigdae.enhance",
-    "bundled_model_path": "sigdae.enhance",
+    "bundled_model_path": "sigdae.bundled",
     "StreamEnhancer": "sigdae.stream",
     "corruptions": None,
     "SigdaeError": "sigdae.errors",

@@ -61,10 +61,13 @@ class LoadedModel:
 
 
 def load_model(path: str | os.PathLike, device: str = "auto", prefer: str = "best.pt") -> LoadedModel:
-    """Load a run directory (``best.pt``, else ``last.pt``) or checkpoint file, safely (weights only), or an
-    ONNX file from ``sigdae export RUN model.onnx`` (run with onnxruntime: ``pip install 'sigdae[onnx]'``)."""
+    """Load a run directory (``best.pt``, else ``last.pt``) or checkpoint file, safely (weights only), an
+    ONNX file from ``sigdae export RUN model.onnx`` (run with onnxruntime: ``pip install 'sigdae[onnx]'``),
+    or a bundled model by name (``speech``, ``realtime``)."""
+    from sigdae.bundled import resolve
     from sigdae.device import select_device
 
+    path = resolve(path)
     if os.fspath(path).lower().endswith(".onnx"):
         return _load_onnx(path, device)
     dev = select_device(device)

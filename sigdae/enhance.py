@@ -9,7 +9,6 @@ enhancing the whole file at once: no seams at chunk borders.
 
 from __future__ import annotations
 
-import importlib.resources
 import math
 from pathlib import Path
 from typing import Callable
@@ -22,17 +21,9 @@ from sigdae.api import LoadedModel
 from sigdae.errors import ModelError
 from sigdae.fullband import BANDS, BandSplit
 
+from sigdae.bundled import bundled_model_path  # noqa: F401  (its long-standing home)
+
 AUDIO_EXTS = set(audio.AUDIO_EXTENSIONS)
-BUNDLED_MODEL = "speech16k.pt"
-
-
-def bundled_model_path() -> Path:
-    """The pretrained 16 kHz speech model shipped in ``sigdae.assets``."""
-    path = Path(str(importlib.resources.files("sigdae.assets") / BUNDLED_MODEL))
-    if not path.is_file():
-        raise FileNotFoundError(f"the bundled model {BUNDLED_MODEL} is missing from {path.parent}; "
-                                "pass --model RUN_DIR_OR_CHECKPOINT")
-    return path
 
 
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}

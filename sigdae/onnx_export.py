@@ -39,6 +39,9 @@ class MaskGraph(torch.nn.Module):
 def _graph(module: torch.nn.Module, signal: str, in_channels: int) -> tuple[torch.nn.Module, torch.Tensor,
                                                                               dict[str, dict[int, str]], str]:
     """(graph module, example input, dynamic axes, graph kind) for a loaded model."""
+    if hasattr(module, "stream"):
+        raise ModelError(f"{type(module).name} is a causal streaming model, which ONNX export does not cover: "
+                         "run it with PyTorch (sigdae denoise, sigdae live, sigdae.StreamEnhancer)")
     if hasattr(module, "mask") and hasattr(module, "n_fft"):
         example = torch.rand(1, module.n_fft // 2 + 1, 67) * 2
         return MaskGraph(module), example, {"input": {0: "batch", 2: "frames"},

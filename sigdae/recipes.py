@@ -52,6 +52,18 @@ RECIPES: dict[str, dict[str, Any]] = {
         "data": dict(SPEECH_DATA),
         "train": dict(SPEECH_TRAIN),
     },
+    # Low-latency speech enhancement: a causal TCN masking a 20 ms / 10 ms STFT (20 ms algorithmic latency);
+    # the bundled "realtime" model's recipe.
+    "speech-realtime": {
+        "task": "speech-spec",
+        "description": "causal STFT-mask TCN for 16 kHz speech, 20 ms latency (the bundled realtime model's recipe)",
+        "model": {"name": "causal_mask", "n_fft": 320, "hop": 160, "width": 128, "hidden": 256, "layers": 6,
+                  "stacks": 2},
+        "corruption": {"spec": "auto"},
+        "loss": {"spec": "stft*0.3 + compressed*30 + si_sdr*0.05 + perceptual*1.0"},
+        "data": dict(SPEECH_DATA),
+        "train": dict(SPEECH_TRAIN),
+    },
     # Speech enhancement on waveforms: a strided 1-D U-Net.
     "speech-wave": {
         "task": "speech-wave",

@@ -10,6 +10,10 @@ The stream cuts the input on the same grid as :class:`~sigdae.enhance.Enhancer` 
 ``chunk_seconds``, each enhanced once the model's look-ahead after it has arrived; the concatenated output
 equals the file path's to float rounding. Latency is the look-ahead plus one chunk, so it depends on the
 model: a model that sees far around each sample cannot answer sooner.
+
+A causal model (the bundled ``realtime`` one) streams frame by frame instead, carrying its past in a
+state (:mod:`sigdae.stream_causal`): its latency is one 20 ms window, and each block costs only its own
+frames. Its output equals ``Enhancer(model, band="model")`` on the whole signal.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import torch
 from sigdae.api import LoadedModel, load_model
 from sigdae.enhance import Enhancer
 from sigdae.errors import AudioError
+from sigdae.stream_causal import CausalStream
 
 class StreamEnhancer:
     """Block-by-block enhancement of one stream at ``sample_rate`` with ``channels`` channels.
@@ -40,6 +45,14 @@ class StreamEnhancer:
             model = load_model(model)
         self.enhancer = Enhancer(model, strength=strength)
         self.sample_rate, self.channels = int(sample_rate), int(channels)
+        self.causal = None
+        if hasattr(model.module, "stream"):
+            if chunk_seconds is not None:
+                raise AudioError(f"{model.path} is a causal model: it streams frame by frame, without chunks")
+            self.causal = CausalStream(model.module, self.enhancer.rate, self.sample_rate, self.channels, strength)
+            self.lookahead, self.chunk = self.causal.latency_samples, 0
+            self.reset()
+            return
         self.lookahead = self.enhancer.context(self.sample_rate)
         if chunk_seconds is None:
             # each chunk is enhanced with a look-ahead of context on both sides: chunks of half the
@@ -59,7 +72,7 @@ class StreamEnhancer:
     @property
     def latency_samples(self) -> int:
         """:attr:`latency` in samples at the stream's rate."""
-        return self.lookahead + self.chunk
+        return self.lookahead + self.chunk  # a causal model's lookahead is its whole latency (chunk 0)
 
     def reset(self) -> None:
         """Forget the stream so far: the next block starts a new one."""
@@ -67,6 +80,8 @@ class StreamEnhancer:
         self._buffer_start = 0   # stream position of the buffer's first sample
         self._emitted = 0        # stream position of the next output sample
         self._flat = False       # the last block was 1-D: answer in 1-D
+        if self.causal is not None:
+            self.causal.reset()
 
     def _as_block(self, block) -> tuple[torch.Tensor, bool]:
         flat = False
@@ -97,6 +112,10 @@ class StreamEnhancer:
         """Take the next block, (channels, n) or (n,) for mono, and return what is ready of the output,
         (channels, m) (or (m,)): every chunk whose look-ahead has now arrived."""
         x, flat = self._as_block(block)
+        self._flat = flat
+        if self.causal is not None:
+            out = self.causal.process(x)
+            return out[0] if flat else out
         self._buffer = torch.cat([self._buffer, x], dim=1)
         available = self._buffer_start + self._buffer.shape[1]
         outs = []
@@ -104,11 +123,14 @@ class StreamEnhancer:
             outs.append(self._run(self._emitted + self.chunk, self._emitted + self.chunk + self.lookahead))
             self._trim()
         out = torch.cat(outs, dim=1) if outs else torch.zeros(self.channels, 0)
-        self._flat = flat
         return out[0] if flat else out
 
     def flush(self) -> torch.Tensor:
         """End the stream: return the rest of the output, (channels, m), and start a new stream."""
+        if self.causal is not None:
+            out, flat = self.causal.flush(), self._flat
+            self.reset()
+            return out[0] if flat else out
         end = self._buffer_start + self._buffer.shape[1]
         outs = []
         while self._emitted < end:

@@ -28,7 +28,8 @@ def add_parser(sub) -> None:
     p.add_argument("input", metavar="IN", help="a file, a folder (searched recursively), or - for standard input")
     p.add_argument("output", metavar="OUT", help="the output file, a folder (subfolders are kept; a file's "
                                                  "name is kept in it), or - for standard output")
-    p.add_argument("--model", help="run directory or checkpoint (default: the bundled speech model)")
+    p.add_argument("--model", help="run directory, checkpoint, .onnx file, or a bundled model: speech (default) or "
+                        "realtime (causal, 20 ms latency)")
     p.add_argument("--strength", type=float, default=1.0, help="0..1: blend of denoised and input (default 1)")
     p.add_argument("--band", choices=("full", "model"), default="full",
                    help="full (default): an input above the model's rate keeps its whole bandwidth, noise "

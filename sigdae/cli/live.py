@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
                        description="Enhance a live stream: a WAV stream (or raw samples with --raw) on standard "
                                    "input, the enhanced stream in the same form on standard output, block by "
                                    "block. Without --model, the bundled speech model is used.")
-    p.add_argument("--model", help="run directory, checkpoint or .onnx file (default: the bundled speech model)")
+    p.add_argument("--model", help="run directory, checkpoint, .onnx file, or a bundled model: speech (default) or "
+                        "realtime (causal, 20 ms latency: use it for calls)")
     p.add_argument("--raw", choices=RAW_FORMATS, help="headerless input of this sample format (needs --rate)")
     p.add_argument("--rate", type=int, help="sample rate of --raw input")
     p.add_argument("--channels", type=int, default=1, help="channels of --raw input (default 1)")
@@ -41,7 +42,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sigdae.api import load_model
-    from sigdae.enhance import bundled_model_path
+    from sigdae.bundled import bundled_model_path
     from sigdae.pcm_stream import PcmFormat, PcmWriter, decode, read_wav_header
     from sigdae.stream import StreamEnhancer
 

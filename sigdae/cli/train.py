@@ -21,7 +21,8 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last.pt")
     p.add_argument("--init", metavar="RUN_OR_CHECKPOINT",
                    help="start from this model's weights (fine-tuning; its architecture replaces [model]); "
-                        "'bundled' is the bundled speech model")
+                        "'bundled' or 'speech' is the bundled speech model, "
+                        "'realtime' the bundled low-latency one")
     p.add_argument("--epochs", type=int, help="number of epochs (the recipe's by default)")
     p.add_argument("--max-minutes", type=float, help="wall-time budget; the lr schedule anneals by time")
     p.add_argument("--seed", type=int, help="random seed (runs with the same seed and device repeat exactly)")
@@ -62,10 +63,10 @@ def train_config(args: argparse.Namespace) -> dict[str, Any]:
     else:
         raise UsageError("train needs --recipe NAME, --config FILE or --resume RUN_DIR")
     init = args.init
-    if init == "bundled":
-        from sigdae.enhance import bundled_model_path
+    if init:
+        from sigdae.bundled import bundled_model_path, resolve
 
-        init = str(bundled_model_path())
+        init = str(bundled_model_path() if init == "bundled" else resolve(init))
     overrides = {"train.init": init, "train.epochs": args.epochs, "train.max_minutes": args.max_minutes,
                  "seed": args.seed, "device": args.device, "train.batch_size": args.batch_size, "train.lr": args.lr,
                  "corruption.spec": args.corruption, "loss.spec": args.loss, "data.clean_dirs": args.clean_dir,

@@ -15,6 +15,7 @@ from sigdae.models import dense  # noqa: F401,E402
 from sigdae.models import spectral  # noqa: F401,E402
 from sigdae.models import vae  # noqa: F401,E402
 from sigdae.models import stacked  # noqa: F401,E402
+from sigdae.models import causal  # noqa: F401,E402
 
 __all__ = ["MODELS", "Denoiser", "ModelError", "build_model"]
 
