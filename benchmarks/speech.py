@@ -68,9 +68,10 @@ def build_heldout(data: Path, out: Path, utterances: int, seed: int = 2026) -> P
     return out
 
 
-def run_harness(harness: Path, python: str, sets: list[str], models: dict[str, str], out: Path, reuse: bool) -> dict:
+def run_harness(harness: Path, python: str, sets: list[str], models: dict[str, str], out: Path, reuse: bool,
+                peers: str = "all") -> dict:
     sigdae = Path(sys.executable).parent / "sigdae"
-    cmd = [python, str(harness / "evaluate.py"), "--peers", "all", "--out", str(out / "harness")]
+    cmd = [python, str(harness / "evaluate.py"), "--peers", peers, "--out", str(out / "harness")]
     for s in sets:
         cmd += ["--set", s]
     for name, model in models.items():
@@ -174,6 +175,7 @@ def main() -> None:
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-harness", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="reuse the harness outputs of unchanged systems")
+    ap.add_argument("--peers", default="all", help="peer systems to run: all (default) or a comma-separated list")
     args = ap.parse_args()
     data, out = Path(args.data), Path(args.out)
     models = dict(m.split("=", 1) for m in args.model)
@@ -182,7 +184,7 @@ def main() -> None:
     if not args.skip_harness:
         if not args.harness_python:
             ap.error("--harness-python (the harness venv's python, from its setup.sh) is needed to run the peers")
-        run_harness(Path(args.harness), args.harness_python, sets, models, out, args.reuse)
+        run_harness(Path(args.harness), args.harness_python, sets, models, out, args.reuse, args.peers)
         print((out / "harness" / "results.md").read_text())
         table = by_snr(out / "harness" / "heldout")
         (out / "by_snr.md").write_text(table)

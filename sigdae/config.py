@@ -24,6 +24,8 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "steps_per_epoch": 0,       # 0: one pass over the training data
     "batch_size": 128,
     "lr": 1e-3,
+    "lr_batch": 0,              # the batch size lr is tuned for: lr follows lr_rule to batch_size; 0: lr as given
+    "lr_rule": "sqrt",          # sqrt | linear: how lr scales with batch_size / lr_batch
     "min_lr_ratio": 0.0,
     "schedule": "cosine",       # cosine | linear | constant | plateau
     "warmup": 0.0,              # fraction of the run
@@ -42,6 +44,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 }
 
 SCHEDULES = ("cosine", "linear", "constant", "plateau")
+LR_RULES = ("sqrt", "linear")
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +78,8 @@ def complete(config: dict[str, Any]) -> dict[str, Any]:
     check_train(config["train"], TRAIN_DEFAULTS)
     if config["train"]["schedule"] not in SCHEDULES:
         raise ConfigError(f"unknown train.schedule '{config['train']['schedule']}' (known: {', '.join(SCHEDULES)})")
+    if config["train"]["lr_rule"] not in LR_RULES:
+        raise ConfigError(f"unknown train.lr_rule '{config['train']['lr_rule']}' (known: {', '.join(LR_RULES)})")
     return config
 
 

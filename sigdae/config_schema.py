@@ -21,7 +21,7 @@ TRAIN_LIMITS: dict[str, tuple[float, float, bool]] = {
     "batch_size": (1, math.inf, False), "lr": (0, math.inf, True), "min_lr_ratio": (0, 1, False),
     "warmup": (0, 1, False), "weight_decay": (0, math.inf, False), "adam_eps": (0, math.inf, True),
     "grad_clip": (0, math.inf, False), "early_stop_patience": (0, math.inf, False),
-    "log_every_s": (0, math.inf, False), "val_batches": (0, math.inf, False),
+    "log_every_s": (0, math.inf, False), "val_batches": (0, math.inf, False), "lr_batch": (0, math.inf, False),
 }
 
 

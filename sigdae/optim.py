@@ -23,6 +23,16 @@ def lr_factor(progress: float, warmup: float, schedule: str, min_ratio: float) -
     return min_ratio + (1 - min_ratio) * decay
 
 
+def batch_scaled_lr(lr: float, batch_size: int, lr_batch: int, rule: str) -> float:
+    """``lr``, tuned at batch size ``lr_batch``, carried to ``batch_size``: times the square root of the
+    ratio (``sqrt``: keeps the update's noise scale for Adam-type optimizers) or the ratio itself
+    (``linear``: the rule for SGD with momentum). ``lr_batch = 0`` leaves ``lr`` as it is."""
+    if not lr_batch:
+        return lr
+    ratio = batch_size / lr_batch
+    return lr * (ratio if rule == "linear" else math.sqrt(ratio))
+
+
 def make_optimizer(model: torch.nn.Module, train: dict[str, Any]) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     kind = train["optimizer"]

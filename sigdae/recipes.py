@@ -86,6 +86,23 @@ RECIPES["mnist-full"] = {
     "train": {**RECIPES["mnist"]["train"], "epochs": 20},
 }
 
+# One GPU: the same recipes with wider models and batches that keep a GPU busy, the learning rate carried
+# from the CPU recipe's batch by the square-root rule (train.lr_batch), and data-loader workers. Meant for
+# large corpora (speech) and long schedules; see docs/training.md.
+RECIPES["mnist-gpu"] = {
+    **RECIPES["mnist"],
+    "description": "the mnist U-Net, wider, at batch 512 for one GPU (lr by the square-root rule)",
+    "model": {**RECIPES["mnist"]["model"], "channels": [32, 64, 128]},
+    "train": {**RECIPES["mnist"]["train"], "epochs": 30, "batch_size": 512, "lr_batch": 64},
+}
+RECIPES["speech-spec-gpu"] = {
+    **RECIPES["speech-spec"],
+    "description": "the speech-spec U-Net, wider, at batch 64 x 4 s for one GPU and a large corpus",
+    "model": {**RECIPES["speech-spec"]["model"], "channels": [32, 64, 96, 128]},
+    "data": {**SPEECH_DATA, "segment_seconds": 4.0, "segments_per_epoch": 64000, "val_segments": 256},
+    "train": {**SPEECH_TRAIN, "epochs": 200, "batch_size": 64, "lr_batch": 16},
+}
+
 # The classic dense family, one recipe per variant, each within 2 CPU minutes: binary cross-entropy on
 # sigmoid outputs (as the classic Keras DAE), Adam with a cosine schedule, 20 passes over the 55,000 images;
 # ``max_minutes`` caps a slow machine (the schedule then anneals by time).

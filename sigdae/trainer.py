@@ -26,7 +26,7 @@ from sigdae.errors import RunError, SigdaeError, TrainingError
 from sigdae.finetune import adopt_init_model, load_init_state
 from sigdae.interrupts import StopRequested, graceful_stop
 from sigdae.losses import weight_penalty
-from sigdae.optim import lr_factor, make_optimizer
+from sigdae.optim import batch_scaled_lr, lr_factor, make_optimizer
 from sigdae.runs import EventLog, Listener, Preview, RunDir, RunStatus
 from sigdae.runs.loggers import make_loggers
 from sigdae.tasks import Task, TaskData, get_task
@@ -153,7 +153,7 @@ class Trainer:
     def _set_lr(self) -> float:
         t = self.train_cfg
         factor = lr_factor(self.progress(), t["warmup"], t["schedule"], t["min_lr_ratio"]) * self.state["lr_scale"]
-        lr = t["lr"] * factor
+        lr = batch_scaled_lr(t["lr"], t["batch_size"], t["lr_batch"], t["lr_rule"]) * factor
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         return lr

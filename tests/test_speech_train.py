@@ -39,7 +39,7 @@ def _folders(root: Path) -> dict[str, Path]:
 
 def test_speech_recipes_train_and_evaluate(tmp_path, capsys):
     d = _folders(tmp_path)
-    for recipe in ("speech-spec", "speech-wave"):
+    for recipe in ("speech-spec", "speech-wave", "speech-realtime"):
         run = tmp_path / recipe
         code = main(["train", "--recipe", recipe, "--clean-dir", str(d["clean"]), "--noise-dir", str(d["noise"]),
                      "--run-dir", str(run), "--epochs", "1", "--batch-size", "2", "--device", "cpu", "--quiet",
