@@ -39,13 +39,13 @@ class SpeechDataError(DataError):
 def speaker_of(path: str | os.PathLike) -> str:
     """The speaker of a recording, from LibriSpeech, VoiceBank/VCTK or FSDD file names, else the
     name of the folder that holds it."""
-    p = Path(path)
-    stem = p.name.split(".")[0]
+    path = os.fspath(path)
+    stem = os.path.basename(path).split(".")[0]
     for pattern in (_LIBRISPEECH, _VOICEBANK, _FSDD):
         m = pattern.match(stem)
         if m:
             return m.group(1)
-    return p.parent.name
+    return os.path.basename(os.path.dirname(path))
 
 
 def split_by_speaker(files: Sequence[str | os.PathLike], val_fraction: float = 0.1,
@@ -55,9 +55,10 @@ def split_by_speaker(files: Sequence[str | os.PathLike], val_fraction: float = 0
     if not 0.0 <= val_fraction < 1.0:
         raise SpeechDataError(f"split_by_speaker: val_fraction={val_fraction} must be in [0, 1)")
     files = [os.fspath(f) for f in files]
+    speaker = {f: speaker_of(f) for f in files}
     by_speaker: dict[str, list[str]] = {}
     for f in files:
-        by_speaker.setdefault(speaker_of(f), []).append(f)
+        by_speaker.setdefault(speaker[f], []).append(f)
     if val_fraction == 0.0 or not files:
         return files, []
     if len(by_speaker) < 2:
@@ -71,8 +72,8 @@ def split_by_speaker(files: Sequence[str | os.PathLike], val_fraction: float = 0
             break
         chosen.add(spk)
         count += len(by_speaker[spk])
-    val = [f for f in files if speaker_of(f) in chosen]
-    train = [f for f in files if speaker_of(f) not in chosen]
+    val = [f for f in files if speaker[f] in chosen]
+    train = [f for f in files if speaker[f] not in chosen]
     return train, val
 
 
