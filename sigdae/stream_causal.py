@@ -19,50 +19,54 @@ RESAMPLER_CROSSINGS = 8
 
 
 class StreamResampler:
-    """Resample a stream block by block from ``src`` to ``dst`` Hz, equal to resampling it whole."""
+    """Resample a stream block by block from ``src`` to ``dst`` Hz, equal to resampling it whole. Each
+    output sample is given as soon as the input it depends on has arrived; each call resamples from a
+    point on the filter's phase grid a filter's reach back, so the phases match the whole signal's."""
 
     def __init__(self, src: int, dst: int, channels: int):
         g = math.gcd(src, dst)
         self.src, self.dst, self.unit_in, self.unit_out = src, dst, src // g, dst // g
-        reach = RESAMPLER_CROSSINGS * src / min(src, dst)
-        self.reach = math.ceil(reach / self.unit_in) * self.unit_in  # input samples, on the phase grid
+        self.reach = math.ceil(RESAMPLER_CROSSINGS * src / min(src, dst))  # input samples each way
         self.channels = channels
         self.reset()
 
     def reset(self) -> None:
         self._buffer = torch.zeros(self.channels, 0)
-        self._start = 0     # input position of the buffer's first sample
-        self._done_in = 0   # input position (on the grid) up to which output has been given
-        self._total = 0     # input samples so far
+        self._start = 0   # input position of the buffer's first sample
+        self._done = 0    # output samples given
+        self._total = 0   # input samples taken
 
     @property
     def delay(self) -> int:
         """Input samples that must follow a sample before its resampled value is final."""
-        return self.reach + self.unit_in
+        return self.reach + 1
 
-    def _emit(self, stop_in: int, final: bool) -> torch.Tensor:
-        lo = max(0, self._done_in - self.reach)
+    def _grid_before(self, out_position: int) -> int:
+        """The last input position on the phase grid a reach before output ``out_position``."""
+        first_needed = out_position * self.src // self.dst - self.reach
+        return max(0, first_needed // self.unit_in * self.unit_in)
+
+    def _emit(self, stop: int) -> torch.Tensor:
+        lo = self._grid_before(self._done)
         piece = audio.resample(self._buffer[:, lo - self._start:], self.src, self.dst)
-        first = (self._done_in - lo) // self.unit_in * self.unit_out
-        last = math.ceil(self._total * self.dst / self.src) - lo // self.unit_in * self.unit_out if final \
-            else (stop_in - lo) // self.unit_in * self.unit_out
-        self._done_in = stop_in
-        keep = max(0, self._done_in - self.reach)
+        base = lo // self.unit_in * self.unit_out
+        out = piece[:, self._done - base: stop - base]
+        self._done = stop
+        keep = self._grid_before(stop)
         self._buffer, self._start = self._buffer[:, keep - self._start:], keep
-        return piece[:, first:last]
+        return out
 
     def process(self, x: torch.Tensor) -> torch.Tensor:
         """(channels, n) in, (channels, m) out: what is now final."""
         self._buffer = torch.cat([self._buffer, x], dim=1)
         self._total += x.shape[1]
-        stop_in = (self._total - self.reach) // self.unit_in * self.unit_in
-        if stop_in <= self._done_in:
-            return torch.zeros(self.channels, 0)
-        return self._emit(stop_in, final=False)
+        stop = max(0, (self._total - self.reach) * self.dst // self.src)
+        return self._emit(stop) if stop > self._done else torch.zeros(self.channels, 0)
 
     def flush(self) -> torch.Tensor:
         """The rest of the output; then the resampler starts a new stream."""
-        out = self._emit(self._total, final=True) if self._total else torch.zeros(self.channels, 0)
+        stop = math.ceil(self._total * self.dst / self.src)
+        out = self._emit(stop) if stop > self._done else torch.zeros(self.channels, 0)
         self.reset()
         return out
 
@@ -87,7 +91,7 @@ class CausalStream:
         if self.down is None:
             return model
         scale = self.rate / self.model_rate
-        return self.down.delay + math.ceil((model + self.up.delay / scale) * scale)
+        return self.down.delay + math.ceil((model + self.up.delay) * scale)
 
     def reset(self) -> None:
         self.state = self.module.stream_state(self.channels)
