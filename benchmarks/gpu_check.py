@@ -1,5 +1,6 @@
-"""GPU inference figures for the bundled speech model: one long file, a folder of short files, and how far
-each inference precision on the GPU is from fp32 on the CPU. Runs on the CPU too (``--device cpu``, small
+"""GPU figures: inference with the bundled speech model (one long file, a folder of short files, and how far
+each inference precision on the GPU is from fp32 on the CPU) and training throughput of the MNIST and
+speech recipes (``gpu_training.py``). Runs on the CPU too (``--device cpu``, small
 sizes), which is how its parts are tested.
 
     python benchmarks/gpu_check.py --out figures/ --device cuda --minutes 10 --files 500
@@ -114,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=500, help="short files in the folder (default 500)")
     parser.add_argument("--data", help="where to write the test audio (default: OUT/data)")
     parser.add_argument("--cpu-threads", type=int, default=os.cpu_count(), help="threads of the CPU baseline")
+    parser.add_argument("--mnist-seconds", type=float, default=60.0,
+                        help="training time of each MNIST recipe for its throughput and test PSNR (0: skip)")
+    parser.add_argument("--speech-seconds", type=float, default=20.0,
+                        help="training time of each speech recipe for its throughput (0: skip)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -133,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     figures["short_whole_process_s"] = round(whole_process(
         ["denoise", str(folder), str(results / "short"), "--device", args.device, "--overwrite", "--quiet"]), 3)
     in_process(long_file, folder, args.device, figures)
+    sys.path.insert(0, str(Path(__file__).parent))
+    import gpu_training
+
+    if args.mnist_seconds:
+        gpu_training.mnist(args.device, data / "training", figures, args.mnist_seconds)
+    if args.speech_seconds:
+        gpu_training.speech(args.device, data / "training", figures, args.speech_seconds, speechlike)
     (out / "gpu_check.json").write_text(json.dumps(figures, indent=2) + "\n")
     summary = "\n".join(f"{key}: {value}" for key, value in figures.items())
     (out / "gpu_check.txt").write_text(summary + "\n")

@@ -166,3 +166,51 @@ def test_file_path_in_chunks_equals_the_whole_signal(tiny):
     with torch.no_grad():
         whole = model.module(x.unsqueeze(0))[0]
     assert (chunked - whole).abs().max() < 1e-5
+
+
+def test_bundled_models_by_name(tmp_path, monkeypatch):
+    from sigdae.bundled import BUNDLED_MODELS, bundled_model_path, resolve
+    from sigdae.errors import CheckpointError
+
+    realtime = load_model("realtime", device="cpu")
+    assert realtime.name == "causal_mask" and realtime.sample_rate == 16000
+    assert realtime.module.lookahead_samples < 320  # at most 20 ms ahead at 16 kHz
+    assert Path(realtime.path) == bundled_model_path("realtime")
+    assert load_model("speech", device="cpu").name == "spectral_mask"
+    assert set(BUNDLED_MODELS) == {"speech", "realtime"}
+    with pytest.raises(CheckpointError, match="bundled"):
+        bundled_model_path("nope")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "realtime").mkdir()  # a folder of that name is the user's, not the bundled model
+    assert resolve("realtime") == "realtime"
+
+
+def test_denoise_and_live_with_the_realtime_model(tmp_path):
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    x = _noisy(16000, 1.5, 1)
+    sf.write(tmp_path / "in.wav", x.T, 16000, subtype="FLOAT")
+    sigdae = str(Path(sys.executable).parent / "sigdae")
+    done = subprocess.run([sigdae, "denoise", "--quiet", "--model", "realtime", str(tmp_path / "in.wav"),
+                           str(tmp_path / "out.wav")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    denoised = sf.read(tmp_path / "out.wav", dtype="float32", always_2d=True)[0].T
+    model = load_model("realtime", device="cpu")
+    assert np.abs(denoised - Enhancer(model).enhance_tensor(torch.from_numpy(x), 16000).numpy()).max() < 1e-5
+    live = subprocess.run([sigdae, "live", "--model", "realtime", "--threads", "1"],
+                          stdin=(tmp_path / "in.wav").open("rb"), capture_output=True)
+    assert live.returncode == 0, live.stderr
+    assert b"latency 20 ms" in live.stderr
+    (tmp_path / "live.wav").write_bytes(live.stdout)
+    streamed = sf.read(tmp_path / "live.wav", dtype="float32", always_2d=True)[0].T
+    assert streamed.shape == x.shape and np.abs(streamed - denoised).max() < 1e-5
+
+
+def test_onnx_export_says_it_does_not_cover_causal_models():
+    from sigdae.onnx_export import _graph
+
+    with pytest.raises(ModelError, match="causal streaming model"):
+        _graph(_randomised(), "waveform", 1)

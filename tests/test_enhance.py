@@ -219,3 +219,23 @@ def test_gpu_check_runs_its_parts_on_the_cpu(tmp_path, monkeypatch):
     assert figures["precision_fp16_max_abs_diff_vs_cpu_fp32"] < 1e-3
     assert figures["long_in_process_batch1_s"] > 0 and figures["short_in_process_enhance_many_s"] > 0
     assert gpu_check.whole_process(["--version"]) > 0
+
+
+def test_gpu_check_training_part_runs_on_the_cpu(tmp_path):
+    import sys
+
+    folder = Path(__file__).parent.parent / "benchmarks"
+    sys.path.insert(0, str(folder))
+    try:
+        import gpu_check
+        import gpu_training
+    finally:
+        sys.path.remove(str(folder))
+    figures = {}
+    gpu_training.speech("cpu", tmp_path, figures, 0.02, gpu_check.speechlike, recipes=("speech-realtime",))
+    assert figures["train_speech-realtime_audio_s_per_s"] > 0 and figures["train_speech-realtime_batch"] == 16
+    assert len(list((tmp_path / "corpus" / "clean").rglob("*.flac"))) == 60
+    gpu_training.mnist("cpu", tmp_path, figures, 0.05, recipes=("mnist-gpu",), test_limit=256,
+                       overrides={"data.limit": 1024, "data.val_limit": 256})
+    assert figures["train_mnist-gpu_batch"] == 512 and figures["train_mnist-gpu_images_per_s"] > 0
+    assert 5 < figures["train_mnist-gpu_test_psnr_after_0.05s"] < 30
