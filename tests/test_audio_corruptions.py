@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -465,3 +466,34 @@ def test_chained_folder_corruptions_are_reproducible(folders):
     y1, params = run(c, x, seed=7)
     assert torch.equal(c.apply(x, params, SR), y1)
     assert torch.equal(run(c, x, seed=7)[0], y1)
+
+
+def test_banks_of_large_folders_are_kept_on_disk(folders, monkeypatch, tmp_path):
+    import os
+
+    from sigdae import audio_index
+    from sigdae.corruptions import bank_store
+
+    monkeypatch.setattr(audio_index, "CACHE_MIN_FILES", 2)
+    monkeypatch.setenv("SIGDAE_CACHE_DIR", str(tmp_path / "cache"))
+    c = corruptions.get("noise_file")(dir=folders["noise"])
+    clear_banks()
+    built = bank(c, folders["noise"], SR)
+    stores = list((tmp_path / "cache" / "banks").glob("*.pt"))
+    assert len(stores) == 1
+    clear_banks()
+    loaded = bank(c, folders["noise"], SR)  # memory-mapped from the store: the same bank
+    assert loaded.names == built.names and torch.equal(loaded.lengths, built.lengths)
+    assert torch.equal(loaded.data, built.data)
+    assert torch.equal(run(c, speechlike(), seed=5)[0], run(c, speechlike(), seed=5)[0])
+    stores[0].write_bytes(b"damaged")  # rebuilt, not trusted
+    clear_banks()
+    assert torch.equal(bank(c, folders["noise"], SR).data, built.data)
+    changed = sorted(p for p in Path(folders["noise"]).iterdir() if p.suffix == ".wav")[0]
+    os.utime(changed, ns=(1, 1))  # a file changed: another key
+    clear_banks()
+    bank(c, folders["noise"], SR)
+    assert len(list((tmp_path / "cache" / "banks").glob("*.pt"))) == 2
+    monkeypatch.setattr(audio_index, "CACHE_MIN_FILES", 64)
+    assert bank_store.store_path(["a.wav"], SR, "mono", 256.0) is None  # small folders load afresh
+    clear_banks()

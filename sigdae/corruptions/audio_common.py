@@ -14,6 +14,7 @@ import torch
 
 from sigdae import audio
 from sigdae.audio_index import AudioIndex, IndexEntry, read_span
+from sigdae.corruptions import bank_store
 from sigdae.corruptions.base import Corruption, CorruptionError
 
 WAVEFORM = frozenset({"waveform"})
@@ -105,11 +106,19 @@ class Bank:
     """
 
     def __init__(self, folder: str, names: list[str], pieces: list[torch.Tensor]):
-        self.folder = folder
-        self.names = names
-        self.lengths = torch.tensor([len(p) for p in pieces], dtype=torch.long)
+        self._set(folder, names, torch.tensor([len(p) for p in pieces], dtype=torch.long),
+                  torch.cat(pieces) if pieces else torch.zeros(0))
+
+    @classmethod
+    def flat(cls, folder: str, names: list[str], lengths: torch.Tensor, data: torch.Tensor) -> "Bank":
+        """A bank from its entries' lengths and their samples one after the other (as stored on disk)."""
+        made = cls.__new__(cls)
+        made._set(folder, names, lengths, data)
+        return made
+
+    def _set(self, folder: str, names: list[str], lengths: torch.Tensor, data: torch.Tensor) -> None:
+        self.folder, self.names, self.lengths, self.data = folder, names, lengths, data
         self.starts = torch.cumsum(self.lengths, 0) - self.lengths
-        self.data = torch.cat(pieces) if pieces else torch.zeros(0)
         self._on: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
     def __len__(self) -> int:
@@ -224,6 +233,11 @@ def bank(c: Corruption, folder: str, sample_rate: int, kind: str = "mono") -> Ba
             files = audio.list_audio(key[0])
         except audio.AudioError as exc:
             raise CorruptionError(f"{c.name}: {exc}") from None
+        store = bank_store.store_path(files, sample_rate, kind, key[3])
+        stored = bank_store.load(store)
+        if stored is not None:
+            _BANKS[key] = Bank.flat(key[0], *stored)
+            return _BANKS[key]
         entries = AudioIndex.of(files).entries
         budget = int(key[3] * 2 ** 20 / 4)
         total = sum(e.frames_at(sample_rate) * (e.channels if kind == "rir" else 1) for e in entries)
@@ -242,6 +256,7 @@ def bank(c: Corruption, folder: str, sample_rate: int, kind: str = "mono") -> Ba
         if not pieces:
             raise CorruptionError(f"{c.name}: no usable (non-silent) audio files in {folder}")
         _BANKS[key] = Bank(key[0], names, pieces)
+        bank_store.save(store, names, _BANKS[key].lengths, _BANKS[key].data)
         return _BANKS[key]
 
 
