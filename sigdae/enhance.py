@@ -67,6 +67,8 @@ class Enhancer:
         module = model.module
         self.time_multiple = int(getattr(module, "time_multiple", 1))
         self.receptive = int(getattr(module, "receptive_samples", self.rate))
+        # a causal model looks far back but only a window ahead: chunks need less input after them
+        self.ahead = min(self.receptive, int(getattr(module, "lookahead_samples", self.receptive)))
         # an STFT model reflects half a window at each end, so it needs more than that many samples
         self.min_samples = int(getattr(module, "n_fft", 0)) // 2 + 1
 
@@ -89,14 +91,23 @@ class Enhancer:
         return self.chunk_size(rate, self.chunk_seconds), self.context(rate)
 
     def context(self, rate: int) -> int:
-        """Input samples needed on each side of a chunk (a multiple of the grid)."""
+        """Input samples needed before a chunk, and after it for a model that looks as far ahead as back
+        (a multiple of the grid)."""
+        return self._context(rate, self.receptive)
+
+    def context_after(self, rate: int) -> int:
+        """Input samples needed after a chunk (a multiple of the grid): less than :meth:`context` for a
+        causal model."""
+        return self._context(rate, self.ahead)
+
+    def _context(self, rate: int, reach: int) -> int:
         step = self.grid(rate)
         # receptive_samples bounds the whole model's reach (tested); 64 samples cover the resampler's filter
         split = self.split(rate)
         if split is None:
-            context = (self.receptive + 64 * max(1, math.ceil(self.rate / rate))) * rate / self.rate
+            context = (reach + 64 * max(1, math.ceil(self.rate / rate))) * rate / self.rate
         else:  # the sharp resampler reaches 64 model samples each way, down and up again; then the split
-            context = (self.receptive + 2 * 64 + 8) * rate / self.rate + split.reach()
+            context = (reach + 2 * 64 + 8) * rate / self.rate + split.reach()
         return math.ceil(context / step) * step
 
     def chunk_size(self, rate: int, seconds: float) -> int:
@@ -203,9 +214,10 @@ class Enhancer:
     def chunks(self, frames: int, rate: int):
         """(start, stop, read_from, read_to) for each chunk of a ``frames``-long signal."""
         chunk, context = self.plan(rate)
+        after = self.context_after(rate)
         for start in range(0, frames, chunk):
             stop = min(frames, start + chunk)
-            yield start, stop, max(0, start - context), min(frames, stop + context)
+            yield start, stop, max(0, start - context), min(frames, stop + after)
 
     def enhance_file(self, src: str | Path, dst: str | Path, on_progress: Callable[[int], None] | None = None,
                      subtype: str | None = None, format: str | None = None) -> audio.AudioInfo:

@@ -214,3 +214,16 @@ def test_onnx_export_says_it_does_not_cover_causal_models():
 
     with pytest.raises(ModelError, match="causal streaming model"):
         _graph(_randomised(), "waveform", 1)
+
+
+def test_file_chunks_read_little_after_them_for_a_causal_model(tiny):
+    enhancer = Enhancer(load_model(tiny, device="cpu"), chunk_seconds=1.0)
+    before, after = enhancer.context(16000), enhancer.context_after(16000)
+    assert after < 1000 < before  # 20 ms and a resampler's margin ahead; the whole reach behind
+    start, stop, lo, hi = list(enhancer.chunks(16000 * 5, 16000))[2]
+    assert (start - lo, hi - stop) == (before, after)
+    for rate in (16000, 44100, 48000):  # the file path equals the whole signal at every rate
+        x = torch.from_numpy(_noisy(rate, 3.0, 1))
+        whole = Enhancer(load_model(tiny, device="cpu"), chunk_seconds=60).enhance_tensor(x, rate)
+        chunked = Enhancer(load_model(tiny, device="cpu"), chunk_seconds=0.5).enhance_tensor(x, rate)
+        assert (chunked - whole).abs().max() < 1e-5
