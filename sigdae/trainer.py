@@ -120,7 +120,8 @@ class Trainer:
             return
         self.run.write_status(RunStatus.mine(status, device=str(self.device), task=self.config["task"],
                                              model=self.config["model"]["name"],
-                                             corruption=self.corruption.spec(), **extra))
+                                             corruption=self.corruption.spec(), processes=self.group.world,
+                                             **extra))
 
     def _load_last(self) -> None:
         payload = checkpoint.load(self.run.last_checkpoint, map_location=self.device)

@@ -71,3 +71,24 @@ def test_two_processes_equal_one_and_resume_as_a_group(config_file, tmp_path):
     b, c = weights(tmp_path / "two"), weights(run.path)
     for key in b:  # a stop inside an epoch resumes exactly, as a group too
         assert torch.equal(b[key], c[key]), key
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="this torch build has no torch.distributed")
+def test_runs_api_launches_and_resumes_a_group(tmp_path, monkeypatch):
+    from sigdae.errors import RunError
+    from sigdae.runs import manage
+
+    run = RunDir(tmp_path / "group")
+    manage.launch_run(CONFIG, run.path, processes=2)  # as the TUI's new-run form does for "all N GPUs"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and run.read_status().status not in ("finished", "failed"):
+        time.sleep(0.2)
+    status = run.read_status()
+    assert status.status == "finished" and status.processes == 2, run.log_file.read_text()[-2000:]
+    commands = []
+    monkeypatch.setattr(manage, "_spawn", lambda command, run_dir: commands.append(command) or 1)
+    manage.resume_run(run.path)  # with as many processes as it had
+    assert "torch.distributed.run" in commands[0] and "--nproc_per_node=2" in commands[0]
+    assert run.read_status().processes == 2
+    with pytest.raises(RunError, match="divide evenly"):
+        manage.launch_run({**CONFIG, "train": {**CONFIG["train"], "batch_size": 15}}, tmp_path / "odd", processes=2)

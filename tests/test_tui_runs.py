@@ -271,3 +271,23 @@ def test_launched_runs_do_not_inherit_the_tuis_lower_priority(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     expected = "0" if os.geteuid() == 0 else "10"   # only a privileged user may raise priority again
     assert out[-1] == expected
+
+
+def test_the_form_offers_all_gpus_as_one_run(monkeypatch):
+    from types import SimpleNamespace
+
+    from sigdae.tui.catalog import list_devices, split_device
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_properties",
+                        lambda i: SimpleNamespace(name="H200", total_memory=141 * 2 ** 30))
+    values = [value for _, value in list_devices()]
+    assert values == ["auto", "cuda:0", "cuda:1", "cuda*2", "cpu"]
+    assert split_device("cuda*2") == ("cuda", 2) and split_device("cuda:1") == ("cuda:1", 1)
+    catalog = load_catalog()
+    values = initial_values(catalog.recipes["mnist"])
+    noise = "gaussian(std=0.3)"
+    config, errors = build_config(catalog, "mnist", {**values, "batch_size": "64"}, "conv", {}, noise, "cuda*2")
+    assert not errors and config["device"] == "cuda"
+    _, errors = build_config(catalog, "mnist", {**values, "batch_size": "63"}, "conv", {}, noise, "cuda*2")
+    assert "batch_size" in errors

@@ -67,8 +67,17 @@ def list_devices() -> list[tuple[str, str]]:
     for i in range(torch.cuda.device_count()):
         props = torch.cuda.get_device_properties(i)
         devices.append((f"cuda:{i} {props.name} ({props.total_memory / 2**30:.1f} GiB)", f"cuda:{i}"))
+    if torch.cuda.device_count() > 1:
+        count = torch.cuda.device_count()
+        devices.append((f"all {count} GPUs (one process each, DistributedDataParallel)", f"cuda*{count}"))
     devices.append(("cpu", "cpu"))
     return devices
+
+
+def split_device(value: str) -> tuple[str, int]:
+    """A device choice of the form as (device, processes): ``cuda*4`` is CUDA in 4 processes."""
+    device, _, count = value.partition("*")
+    return device, int(count) if count.isdigit() and int(count) > 0 else 1
 
 
 def load_catalog() -> Catalog:

@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Select, Static
 
 from sigdae.runs import check_run_name, launch_run, suggest_run_name
-from sigdae.tui.catalog import Catalog, describe_param, load_catalog
+from sigdae.tui.catalog import Catalog, describe_param, load_catalog, split_device
 from sigdae.tui.run_form import (AUTO, TRAIN_FIELDS, FieldError, build_config, default_corruption,
                                  fields_for_task, format_literal, initial_values)
 
@@ -243,7 +243,7 @@ class NewRunScreen(Screen[Path | None]):
             return
         run_dir = self.runs_dir / self.query_one("#name", Input).value.strip()
         try:
-            launch_run(self.config, run_dir)
+            launch_run(self.config, run_dir, processes=split_device(str(self.query_one("#device", Select).value))[1])
         except OSError as exc:
             self.notify(f"could not start: {exc}", severity="error")
             return

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from sigdae.errors import ConfigError, SigdaeError
-from sigdae.tui.catalog import Catalog
+from sigdae.tui.catalog import Catalog, split_device
 from sigdae.values import parse_value
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def build_config(catalog: Catalog, recipe_name: str, values: dict[str, str], mod
     config = copy.deepcopy(catalog.recipes[recipe_name])
     config.pop("description", None)
     config["recipe"] = recipe_name
-    config["device"] = device
+    config["device"], processes = split_device(device)
     task = catalog.task(config["task"])
     for field_id in fields_for_task(task):
         key, parse = TRAIN_FIELDS[field_id]
@@ -212,6 +212,9 @@ def build_config(catalog: Catalog, recipe_name: str, values: dict[str, str], mod
         except FieldError as exc:
             errors["model"] = str(exc)
     config["model"] = {"name": model, **options}
+    batch = config.get("train", {}).get("batch_size")
+    if processes > 1 and "batch_size" not in errors and isinstance(batch, int) and batch % processes:
+        errors["batch_size"] = f"the batch size must divide evenly among the {processes} GPUs"
     try:
         config["corruption"] = {"spec": check_corruption(corruption, task, config.get("data", {}))}
     except FieldError as exc:

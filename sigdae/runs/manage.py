@@ -106,8 +106,11 @@ def suggest_run_name(runs_dir: str | os.PathLike, base: str, now: float | None =
     return name
 
 
-def _train_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sigdae.cli", "train", *args, "--quiet"]
+def _train_command(*args: str, processes: int = 1) -> list[str]:
+    """``sigdae train ARGS``, in ``processes`` processes under torchrun (one per GPU) when more than one."""
+    launcher = [] if processes == 1 else ["-m", "torch.distributed.run", "--standalone",
+                                          f"--nproc_per_node={processes}"]
+    return [sys.executable, *launcher, "-m", "sigdae.cli", "train", *args, "--quiet"]
 
 
 def _normal_priority() -> None:
@@ -134,21 +137,29 @@ def _write_starting(run: RunDir, pid: int, fields: dict[str, Any]) -> None:
                                updated=time.time()))
 
 
-def launch_run(config: dict[str, Any], run_dir: str | os.PathLike) -> int:
-    """Write ``config.toml`` into a new run directory and start training there; returns the pid."""
+def launch_run(config: dict[str, Any], run_dir: str | os.PathLike, processes: int = 1) -> int:
+    """Write ``config.toml`` into a new run directory and start training there, in ``processes``
+    DistributedDataParallel processes (torchrun; one per GPU) when more than one; returns the pid."""
+    if int(processes) != processes or processes < 1:
+        raise RunError(f"processes must be a positive whole number, got {processes!r}")
+    batch = int(config.get("train", {}).get("batch_size", 1))
+    if batch % processes:
+        raise RunError(f"the batch size {batch} must divide evenly among {processes} processes")
     run = RunDir(run_dir)
     run.create(exist_ok=False)
     run.write_config(config)
-    pid = _spawn(_train_command("--config", str(run.config_file), "--run-dir", str(run.path)), run)
+    pid = _spawn(_train_command("--config", str(run.config_file), "--run-dir", str(run.path),
+                                processes=processes), run)
     _write_starting(run, pid, {"task": str(config.get("task", "")),
                                "model": str(config.get("model", {}).get("name", "")),
                                "corruption": str(config.get("corruption", {}).get("spec", "")),
-                               "device": str(config.get("device", "auto"))})
+                               "device": str(config.get("device", "auto")), "processes": processes})
     return pid
 
 
 def resume_run(run_dir: str | os.PathLike) -> int:
-    """Continue a stopped or interrupted run from its ``last.pt``; returns the new pid."""
+    """Continue a stopped or interrupted run from its ``last.pt``, with as many processes as it had;
+    returns the new pid."""
     run = RunDir(run_dir)
     info = run.read_status()
     if run.effective_status(status=info) in LIVE:
@@ -156,10 +167,10 @@ def resume_run(run_dir: str | os.PathLike) -> int:
     if not run.last_checkpoint.exists():
         raise RunError(f"{run.name} has no checkpoint (last.pt) to resume from")
     run.clear_stop()  # a stale request would stop the new process at once
-    pid = _spawn(_train_command("--resume", str(run.path)), run)
+    pid = _spawn(_train_command("--resume", str(run.path), processes=info.processes), run)
     _write_starting(run, pid, {"task": info.task, "model": info.model, "corruption": info.corruption,
                                "device": info.device, "epoch": info.epoch, "best": info.best,
-                               "monitor": info.monitor})
+                               "monitor": info.monitor, "processes": info.processes})
     return pid
 
 

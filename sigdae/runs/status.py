@@ -32,6 +32,7 @@ class RunStatus:
     epoch: int = 0
     best: float | None = None
     monitor: str = ""
+    processes: int = 1                  # training processes (several: torchrun, one per GPU)
     extra: dict[str, Any] = field(default_factory=dict)   # keys a newer sigdae wrote, kept as they were
 
     @classmethod
@@ -47,6 +48,7 @@ class RunStatus:
                    error=info.get("error") if isinstance(info.get("error"), str) else None,
                    epoch=int(_number(info.get("epoch"))),
                    best=float(best) if _finite(best) else None, monitor=str(info.get("monitor") or ""),
+                   processes=max(1, int(_number(info.get("processes", 1)))),
                    extra={k: v for k, v in info.items() if k not in names})
 
     def to_dict(self) -> dict[str, Any]:
