@@ -246,8 +246,8 @@ async def test_new_run_form_starts_a_speech_recipe_with_its_defaults(runs_dir, t
     recipe; clean speech, noise, RIR and validation-pair folders are fields of the form."""
     started = {}
 
-    def launch_run(config, run_dir):
-        started.update(config=config, run_dir=Path(run_dir))
+    def launch_run(config, run_dir, processes=1):
+        started.update(config=config, run_dir=Path(run_dir), processes=processes)
         return 0
 
     monkeypatch.setattr("sigdae.tui.new_run_screen.launch_run", launch_run)
@@ -290,7 +290,7 @@ async def test_new_run_form_starts_a_speech_recipe_with_its_defaults(runs_dir, t
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: started, 10, "the run to start")
     config = started["config"]
-    assert started["run_dir"] == runs_dir / "my-speech"
+    assert started["run_dir"] == runs_dir / "my-speech" and started["processes"] == 1
     assert config["task"] == "speech-wave" and config["corruption"] == {"spec": "auto"}
     assert config["data"]["clean_dirs"] == [str(folders["clean"])] and config["data"]["noise_dirs"] == [str(folders["noise"])]
     assert config["data"]["rir_dir"] == str(folders["rirs"]) and config["data"]["pairs_dir"] == str(folders["pairs"])
