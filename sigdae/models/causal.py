@@ -33,7 +33,7 @@ class Pointwise(nn.Conv1d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] > 16:
             return super().forward(x)
-        return torch.matmul(self.weight[:, :, 0], x) + self.bias[:, None]
+        return torch.baddbmm(self.bias[:, None], self.weight[:, :, 0].expand(x.shape[0], -1, -1), x)
 
 
 class Depthwise(nn.Conv1d):
@@ -162,7 +162,7 @@ class CausalMask(Denoiser):
         return {"input": torch.zeros(batch, lead, device=self.window.device), "pasts": None,
                 "tail": torch.zeros(batch, lead, device=self.window.device), "skip": lead}
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def stream(self, x: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
         """Take the next samples (B, n) of ``batch`` streams and return the enhanced samples now final,
         (B, m): the output runs ``n_fft - hop`` samples behind the input, in whole hops, so at a stream's
