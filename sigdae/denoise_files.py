@@ -186,7 +186,7 @@ class _Runner:
                                          raise_errors=raise_errors))
 
     def _in_workers(self, bar: "_Display", sizes: dict[int, float]) -> None:
-        from sigdae.denoise_jobs import run_pool, threads_per_job
+        from sigdae.denoise_jobs import run_pool, start_method, threads_per_job
 
         jobs = min(self.jobs, len(self.todo))
         pairs = [(Path(self.report.files[i].input), Path(self.report.files[i].output)) for i in self.todo]
@@ -197,7 +197,8 @@ class _Runner:
 
         bar.describe(f"denoising in {jobs} processes")
         stopped = run_pool(self.model.path, self.device, self.options, pairs, jobs,
-                           self.threads or threads_per_job(jobs), lambda: self.stop["stop"], on_result)
+                           self.threads or threads_per_job(jobs), lambda: self.stop["stop"], on_result,
+                           method=start_method(self.model.device.type))
         if stopped and not self.stop["stop"]:  # a worker was asked to stop (SIGTERM to the process group)
             self.stop.update(stop=True, signal=self.stop.get("signal", signal.SIGTERM))
 

@@ -3,6 +3,7 @@ OUT inside IN, unwritable outputs, --jobs, and the progress bar."""
 
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -114,7 +115,18 @@ def test_folder_usage_errors(capsys, model, tmp_path):
     assert code == 2 and "--jobs" in err
 
 
-def test_jobs_give_the_same_outputs(capsys, model, tmp_path):
+def test_workers_fork_on_the_cpu_and_spawn_on_cuda():
+    from sigdae.denoise_jobs import start_method
+
+    assert start_method("cuda") == "spawn"
+    assert start_method("cpu") == ("fork" if sys.platform.startswith("linux") else start_method("cpu"))
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_jobs_give_the_same_outputs(capsys, monkeypatch, model, tmp_path, method):
+    import sigdae.denoise_jobs
+
+    monkeypatch.setattr(sigdae.denoise_jobs, "start_method", lambda device_type: method)
     for i in range(4):
         write_speech(tmp_path / "in" / f"{i}.wav", seconds=0.3, seed=i)
     (tmp_path / "in" / "bad.wav").write_bytes(b"not audio")
