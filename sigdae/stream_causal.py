@@ -82,6 +82,7 @@ class CausalStream:
         self.down = None if same else StreamResampler(sample_rate, model_rate, channels)
         self.up = None if same else StreamResampler(model_rate, sample_rate, channels)
         self.model_delay = int(module.n_fft) - int(module.hop)  # samples the model's output runs behind
+        self.device = next(module.parameters()).device
         self.reset()
 
     @property
@@ -102,8 +103,7 @@ class CausalStream:
                 resampler.reset()
 
     def _model(self, x: torch.Tensor) -> torch.Tensor:
-        device = next(self.module.parameters()).device
-        y = self.module.stream(x.to(device), self.state).float().cpu()
+        y = self.module.stream(x.to(self.device), self.state).float().cpu()
         self._fed += x.shape[1]
         self._given += y.shape[1]
         return y
