@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sigdae.models.base import Denoiser, ModelError
+from sigdae.models.causal_step import BlockStep, FrameStep, conv_then_norm, norm_affine, norm_then_conv
 from sigdae.models.spectral import as_waveforms
 from sigdae.registry import MODELS
 
@@ -53,18 +54,15 @@ class Depthwise(nn.Conv1d):
 
 class CausalConv(nn.Module):
     """Depthwise conv + batch norm + PReLU along time, seeing the present and ``(kernel - 1) * dilation``
-    past frames, taken from ``past`` (zeros at a signal's start) rather than from padding."""
+    past frames (zeros before a signal's start)."""
 
     def __init__(self, channels: int, kernel: int, dilation: int):
         super().__init__()
         self.layers = nn.Sequential(Depthwise(channels, kernel, dilation), nn.BatchNorm1d(channels), nn.PReLU())
         self.span = (kernel - 1) * dilation
 
-    def forward(self, x: torch.Tensor, past: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        if past is None:
-            past = x.new_zeros(x.shape[0], x.shape[1], self.span)
-        joined = torch.cat([past, x], dim=-1)
-        return self.layers(joined), joined[..., joined.shape[-1] - self.span:]
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(F.pad(x, (self.span, 0)))
 
 
 class TemporalBlock(nn.Module):
@@ -77,9 +75,8 @@ class TemporalBlock(nn.Module):
         self.depthwise = CausalConv(hidden, kernel, dilation)
         self.project = Pointwise(hidden, width)
 
-    def forward(self, x: torch.Tensor, past: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        y, past = self.depthwise(self.expand(x), past)
-        return x + self.project(y), past
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.project(self.depthwise(self.expand(x)))
 
 
 @MODELS.register("causal_mask")
@@ -128,17 +125,15 @@ class CausalMask(Denoiser):
         """How far ahead of an output sample the input it depends on reaches: one window, less a sample."""
         return self.n_fft - 1
 
-    def masked(self, frames: torch.Tensor, pasts: list | None) -> tuple[torch.Tensor, list]:
-        """Windowed time frames (B, K, n_fft) -> enhanced windowed frames, with each layer's past."""
+    def masked(self, frames: torch.Tensor) -> torch.Tensor:
+        """Time frames (B, K, n_fft) -> enhanced windowed frames."""
         spec = torch.fft.rfft(frames * self.window, dim=-1).transpose(1, 2)  # (B, bins, K)
         x = self.inputs(torch.log(spec.abs() + self.floor))
-        new_pasts = []
-        for i, block in enumerate(self.blocks):
-            x, past = block(x, None if pasts is None else pasts[i])
-            new_pasts.append(past)
+        for block in self.blocks:
+            x = block(x)
         gain = torch.sigmoid(self.outputs(x)).clamp_min(self.mask_min)
         out = torch.fft.irfft((spec * gain).transpose(1, 2), n=self.n_fft, dim=-1)
-        return out * (self.window / self.gain), new_pasts
+        return out * (self.window / self.gain)
 
     def overlap_add(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, K, n_fft) frames at hop spacing -> (B, (K - 1) * hop + n_fft) samples."""
@@ -153,14 +148,42 @@ class CausalMask(Denoiser):
         count = (t - 1 + lead) // self.hop + 1 if t else 0
         flat = F.pad(x.reshape(n * c, t).float(), (lead, (count - 1) * self.hop + self.hop - t))
         frames = flat.unfold(-1, self.n_fft, self.hop)
-        out, _ = self.masked(frames, None)
+        out = self.masked(frames)
         return self.overlap_add(out)[:, lead:lead + t].reshape(n, c, t).to(x.dtype)
 
+    @torch.no_grad()
+    def frame_step(self) -> FrameStep:
+        """The network's weights prepared for :meth:`stream` (see ``causal_step``), read when called."""
+        blocks = []
+        for block in self.blocks:
+            expand, expand_norm, expand_act = block.expand
+            taps, taps_norm, taps_act = block.depthwise.layers
+            scale, shift = norm_affine(taps_norm, taps.out_channels, taps.weight)
+            blocks.append(BlockStep(*conv_then_norm(expand, expand_norm), expand_act.weight.detach(),
+                                    taps.weight[:, 0, :] * scale[:, None], taps.bias * scale + shift,
+                                    taps_act.weight.detach(), *conv_then_norm(block.project, nn.Identity()),
+                                    span=block.depthwise.span, dilation=taps.dilation[0]))
+        inputs_norm, inputs = self.inputs
+        outputs_act, outputs = self.outputs
+        return FrameStep(*norm_then_conv(inputs_norm, inputs), blocks, outputs_act.weight.detach(),
+                         *conv_then_norm(outputs, nn.Identity()))
+
     def stream_state(self, batch: int) -> dict[str, Any]:
-        """The state of ``batch`` streams at their start, for :meth:`stream`."""
-        lead = self.n_fft - self.hop
-        return {"input": torch.zeros(batch, lead, device=self.window.device), "pasts": None,
-                "tail": torch.zeros(batch, lead, device=self.window.device), "skip": lead}
+        """The state of ``batch`` streams at their start, for :meth:`stream`; it holds the weights as they
+        are now, prepared for frame-by-frame use (batch norms with their running statistics)."""
+        lead, device = self.n_fft - self.hop, self.window.device
+        step = self.frame_step()
+        pasts = [torch.zeros(batch, block.span, block.taps.shape[0], device=device) for block in step.blocks]
+        return {"input": torch.zeros(batch, lead, device=device), "step": step, "pasts": pasts,
+                "tail": torch.zeros(batch, lead, device=device), "skip": lead}
+
+    def _stream_frames(self, frames: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
+        """:meth:`masked` in the stream's layout and with its prepared weights."""
+        spec = torch.fft.rfft(frames * self.window, dim=-1)  # (B, K, bins)
+        gain, state["pasts"] = state["step"](torch.log(spec.abs() + self.floor), state["pasts"])
+        if self.mask_min:
+            gain = gain.clamp_min(self.mask_min)
+        return torch.fft.irfft(spec * gain, n=self.n_fft, dim=-1) * (self.window / self.gain)
 
     @torch.inference_mode()
     def stream(self, x: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
@@ -172,10 +195,8 @@ class CausalMask(Denoiser):
         if count == 0:
             state["input"] = pending
             return pending.new_zeros(pending.shape[0], 0)
-        if state["pasts"] is None:
-            state["pasts"] = [None] * len(self.blocks)
-        out, state["pasts"] = self.masked(pending.unfold(-1, self.n_fft, self.hop)[:, :count], state["pasts"])
-        summed = self.overlap_add(out)
+        out = self._stream_frames(pending.unfold(-1, self.n_fft, self.hop)[:, :count], state)
+        summed = out[:, 0] if count == 1 else self.overlap_add(out)
         lead = self.n_fft - self.hop
         summed[:, :lead] += state["tail"]
         state["input"] = pending[:, count * self.hop:]

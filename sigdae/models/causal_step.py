@@ -1,0 +1,98 @@
+"""The causal model's stream step, with its weights prepared once per stream.
+
+A 10 ms stream block holds one or two frames, so the cost of a step is the number of tensor operations,
+not arithmetic. The step therefore works on frames laid out as rows (B, K, C): batch norms are folded
+into the 1x1 convs next to them, each 1x1 conv is one ``addmm``, and a dilated depthwise conv is one
+product and sum over a strided view of its past. The result equals the training layout's to float
+rounding; batch norms use their running statistics, as in evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def norm_affine(norm: nn.Module, channels: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch norm in evaluation as ``x * scale + shift`` (an ``nn.Identity`` as 1 and 0)."""
+    if not isinstance(norm, nn.modules.batchnorm._BatchNorm):
+        return like.new_ones(channels), like.new_zeros(channels)
+    scale = torch.rsqrt(norm.running_var + norm.eps)
+    if norm.weight is not None:
+        scale = scale * norm.weight
+    shift = -norm.running_mean * scale
+    if norm.bias is not None:
+        shift = shift + norm.bias
+    return scale, shift
+
+
+def conv_then_norm(conv: nn.Conv1d, norm: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    """A 1x1 conv followed by a batch norm as (C_in, C_out) matrix and bias, for ``addmm`` on rows."""
+    scale, shift = norm_affine(norm, conv.out_channels, conv.weight)
+    return (conv.weight[:, :, 0] * scale[:, None]).T.contiguous(), conv.bias * scale + shift
+
+
+def norm_then_conv(norm: nn.Module, conv: nn.Conv1d) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch norm followed by a 1x1 conv as (C_in, C_out) matrix and bias, for ``addmm`` on rows."""
+    scale, shift = norm_affine(norm, conv.in_channels, conv.weight)
+    weight = conv.weight[:, :, 0]
+    return (weight * scale[None, :]).T.contiguous(), conv.bias + weight @ shift
+
+
+def prelu(x: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
+    """PReLU on rows: F.prelu takes channels from dim 1, right only for a single shared slope."""
+    return F.prelu(x, slope) if slope.numel() == 1 else torch.where(x >= 0, x, x * slope)
+
+
+@dataclass
+class BlockStep:
+    """One temporal block: expand (1x1), PReLU, causal depthwise conv, PReLU, project (1x1), residual."""
+
+    expand: torch.Tensor
+    expand_bias: torch.Tensor
+    expand_slope: torch.Tensor
+    taps: torch.Tensor  # (hidden, kernel), oldest tap first
+    taps_bias: torch.Tensor
+    taps_slope: torch.Tensor
+    project: torch.Tensor
+    project_bias: torch.Tensor
+    span: int
+    dilation: int
+
+    def __call__(self, x: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rows (B, K, width) and this block's past (B, span, hidden) -> rows and the new past."""
+        b, k, width = x.shape
+        h = prelu(torch.addmm(self.expand_bias, x.reshape(b * k, width), self.expand).view(b, k, -1),
+                  self.expand_slope)
+        joined = torch.cat([past, h], dim=1)
+        seen = joined.unfold(1, self.span + 1, 1)[..., ::self.dilation]  # (B, K, hidden, kernel)
+        y = prelu((seen * self.taps).sum(-1) + self.taps_bias, self.taps_slope)
+        out = torch.addmm(self.project_bias, y.reshape(b * k, -1), self.project).view(b, k, width)
+        return out.add_(x), joined[:, k:]
+
+
+@dataclass
+class FrameStep:
+    """The whole network per frame: log magnitude in, gain per bin out."""
+
+    inputs: torch.Tensor
+    inputs_bias: torch.Tensor
+    blocks: list[BlockStep]
+    output_slope: torch.Tensor
+    outputs: torch.Tensor
+    outputs_bias: torch.Tensor
+
+    def __call__(self, logmag: torch.Tensor, pasts: list[torch.Tensor]) -> tuple[torch.Tensor, list]:
+        """(B, K, bins) log magnitudes and each block's past -> (B, K, bins) gains and the new pasts."""
+        b, k, bins = logmag.shape
+        x = torch.addmm(self.inputs_bias, logmag.reshape(b * k, bins), self.inputs).view(b, k, -1)
+        new_pasts = []
+        for block, past in zip(self.blocks, pasts):
+            x, past = block(x, past)
+            new_pasts.append(past)
+        x = prelu(x, self.output_slope)
+        gain = torch.addmm(self.outputs_bias, x.reshape(b * k, -1), self.outputs).view(b, k, bins)
+        return torch.sigmoid(gain), new_pasts
