@@ -1,7 +1,7 @@
 """Low-latency benchmark: the bundled realtime model's cost beside the default model's, and its stream
 at 10 ms blocks, in one process on one thread.
 
-    python benchmarks/realtime.py --input NOISY.wav [--seconds 60] [--blocks 3000] [--json OUT.json]
+    python benchmarks/realtime.py --input NOISY.wav [--seconds 60] [--blocks 3000] [--no-onnx] [--json OUT.json]
 
 1. File path: enhances the same ``--seconds`` of audio (the input tiled or cut to that length) with
    ``Enhancer`` and each model, alternating, ``--repeats`` times; prints the real-time factor of each (the
@@ -10,13 +10,19 @@ at 10 ms blocks, in one process on one thread.
    48 kHz and times each ``process`` call: mean, 99th percentile and worst block, and how many blocks took
    longer than the 10 ms they hold (each one would be a dropout on a live device). Also prints the
    stream's latency and checks that the streamed output equals the file path's.
+
+With onnxruntime installed, the realtime model is also exported to ONNX (in a temporary folder) and run
+through both paths beside the PyTorch model (``realtime-onnx``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -70,20 +76,27 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0, help="audio length for the file path")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--blocks", type=int, default=3000, help="10 ms blocks streamed at each rate")
+    ap.add_argument("--no-onnx", action="store_true", help="leave out the ONNX export of the realtime model")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(1)
     models = {"speech": load_model("speech", device="cpu"), "realtime": load_model("realtime", device="cpu")}
+    folder = tempfile.TemporaryDirectory()
+    if not args.no_onnx and importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
+        from sigdae.onnx_export import export_onnx
+
+        export_onnx("realtime", Path(folder.name) / "realtime.onnx")
+        models["realtime-onnx"] = load_model(Path(folder.name) / "realtime.onnx")
     x = tiled(args.input, 16000, args.seconds)
     rtf = file_rtf(models, x, 16000, args.repeats)
     print(f"file path, {args.seconds:g} s at 16 kHz, one thread: " +
           ", ".join(f"{name} RTF {value:.4f}" for name, value in rtf.items()) +
           f"; realtime / speech = {rtf['realtime'] / rtf['speech']:.2f}")
     streams = []
-    for rate in (16000, 48000):
-        row = stream_blocks(models["realtime"], tiled(args.input, rate, args.blocks / 100 + 1), rate, args.blocks)
-        streams.append(row)
-        print(f"stream at {rate} Hz, 10 ms blocks: latency {row['latency_ms']:.2f} ms; per block mean "
+    for rate, name in ((rate, name) for rate in (16000, 48000) for name in models if name != "speech"):
+        row = stream_blocks(models[name], tiled(args.input, rate, args.blocks / 100 + 1), rate, args.blocks)
+        streams.append({"model": name, **row})
+        print(f"{name} stream at {rate} Hz, 10 ms blocks: latency {row['latency_ms']:.2f} ms; per block mean "
               f"{row['mean_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms, worst {row['worst_ms']:.2f} ms; "
               f"{row['over_10ms']} of {row['blocks']} over 10 ms; max |stream - file| {row['max_diff_vs_file']:.1e}")
     if args.json:

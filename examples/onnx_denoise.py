@@ -6,7 +6,9 @@
 
 The WAV file must be 16-bit PCM at the model's sample rate (convert with, e.g., ``ffmpeg -i in.m4a -ar 16000
 noisy.wav``); each channel is denoised on its own. A spectral-mask model's graph maps STFT magnitudes to a
-gain, so the STFT and its inverse are done here, exactly as the model does them in PyTorch.
+gain, so the STFT and its inverse are done here, exactly as the model does them in PyTorch. A causal model
+(``sigdae export realtime realtime.onnx``) is run frame by frame, as a real-time loop would: each 10 ms of
+input gives 10 ms of output, and the graph's ``past`` carries what the network remembers.
 """
 
 import sys
@@ -36,9 +38,30 @@ def istft(spec, n_fft, hop, window, length):
     return np.pad(out, (0, max(0, length - len(out))))[:length]
 
 
+def denoise_causal(session, meta, x):
+    """A causal model, one frame per hop. Frame i covers input samples (i + 1) * hop - n_fft to
+    (i + 1) * hop; its output is final once the next frames have been added to it."""
+    n_fft, hop = int(meta["n_fft"]), int(meta["hop"])
+    floor, mask_min = 10 ** (float(meta["floor_db"]) / 20), float(meta["mask_min"])
+    window = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft))  # square-root periodic Hann
+    synthesis = window * hop / (window ** 2).sum()
+    past = np.zeros((1, int(meta["history"]), int(meta["hidden"])), np.float32)
+    lead, frames = n_fft - hop, (len(x) + n_fft - hop - 1) // hop + 1
+    padded = np.pad(x, (lead, frames * hop - len(x)))
+    out = np.zeros(len(padded))
+    for i in range(frames):
+        spec = np.fft.rfft(padded[i * hop: i * hop + n_fft] * window)
+        logmag = np.log(np.abs(spec) + floor).astype(np.float32)[None, None]
+        gain, past = session.run(None, {"input": logmag, "past": past})
+        out[i * hop: i * hop + n_fft] += np.fft.irfft(spec * np.maximum(gain[0, 0], mask_min), n_fft) * synthesis
+    return out[lead:lead + len(x)].astype(np.float32)
+
+
 def denoise(session, x):
     """Denoise one channel (float samples in [-1, 1]) with a sigdae ONNX session."""
     meta = session.get_modelmeta().custom_metadata_map
+    if meta.get("sigdae_graph") == "causal_mask":
+        return denoise_causal(session, meta, x.astype(np.float64))
     if meta.get("sigdae_graph") == "direct":  # a waveform model exported whole: (N, C, T) -> (N, C, T)
         return session.run(None, {"input": x[None, None].astype(np.float32)})[0][0, 0]
     n_fft, hop = int(meta["n_fft"]), int(meta["hop"])

@@ -2,9 +2,11 @@
 
 A spectral-mask speech model is exported as its network: the graph maps STFT magnitudes ``(N, bins,
 frames)`` to a gain of the same shape, and the STFT and inverse STFT stay outside the graph (they are a
-few lines of numpy: see ``examples/onnx_denoise.py``). Every other model is exported whole, input to
-output (a waveform model's ``(N, C, T)``, an image model's ``(N, C, H, W)``). The model's facts (kind of
-graph, sample rate, STFT size and hop, chunking grid and reach) are stored in the file's metadata.
+few lines of numpy: see ``examples/onnx_denoise.py``). A causal model's graph is its stream step: log
+magnitudes ``(N, frames, bins)`` and its past ``(N, history, hidden)`` in, gains and the next past out,
+so it runs frame by frame in real time. Every other model is exported whole, input to output (a waveform
+model's ``(N, C, T)``, an image model's ``(N, C, H, W)``). The model's facts (kind of graph, sample rate,
+STFT size and hop, chunking grid and reach) are stored in the file's metadata.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
 from sigdae.errors import ModelError
 from sigdae.fileio import atomic_output
-from sigdae.onnx_runtime import GRAPH_DIRECT, GRAPH_MASK, require_onnx
+from sigdae.onnx_runtime import GRAPH_CAUSAL, GRAPH_DIRECT, GRAPH_MASK, require_onnx
 from sigdae.version import __version__
 
 OPSET = 17
@@ -36,21 +38,53 @@ class MaskGraph(torch.nn.Module):
         return self.model.mask(magnitude)
 
 
-def _graph(module: torch.nn.Module, signal: str, in_channels: int) -> tuple[torch.nn.Module, torch.Tensor,
-                                                                              dict[str, dict[int, str]], str]:
-    """(graph module, example input, dynamic axes, graph kind) for a loaded model."""
-    if hasattr(module, "stream"):
-        raise ModelError(f"{type(module).name} is a causal streaming model, which ONNX export does not cover: "
-                         "run it with PyTorch (sigdae denoise, sigdae live, sigdae.StreamEnhancer)")
+class CausalGraph(torch.nn.Module):
+    """A causal model's stream step: log magnitudes (N, K, bins) and the past of every block packed along
+    time (N, history, hidden) -> gains (N, K, bins) and the next past."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.step = model.frame_step()
+        self.spans = [block.span for block in self.step.blocks]
+
+    def forward(self, logmag: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        gain, pasts = self.step(logmag, list(torch.split(past, self.spans, dim=1)), sliced=True)
+        return gain, torch.cat(pasts, dim=1)
+
+
+class Graph(NamedTuple):
+    module: torch.nn.Module
+    examples: list[tuple[torch.Tensor, ...]]  # the traced input first, then others to check against
+    inputs: list[str]
+    outputs: list[str]
+    axes: dict[str, dict[int, str]]
+    kind: str
+
+
+def _graph(module: torch.nn.Module, signal: str, in_channels: int) -> Graph:
+    """What to export for a loaded model, with example inputs."""
+    if hasattr(module, "frame_step"):
+        graph = CausalGraph(module)
+        bins, history, hidden = module.n_fft // 2 + 1, sum(graph.spans), graph.step.blocks[0].taps.shape[1]
+        examples = [(torch.randn(1, k, bins) - 3, torch.randn(1, history, hidden)) for k in (7, 1, 30)]
+        axes = {"input": {0: "batch", 1: "frames"}, "past": {0: "batch"}, "output": {0: "batch", 1: "frames"},
+                "next_past": {0: "batch"}}
+        return Graph(graph, examples, ["input", "past"], ["output", "next_past"], axes, GRAPH_CAUSAL)
     if hasattr(module, "mask") and hasattr(module, "n_fft"):
         example = torch.rand(1, module.n_fft // 2 + 1, 67) * 2
-        return MaskGraph(module), example, {"input": {0: "batch", 2: "frames"},
-                                            "output": {0: "batch", 2: "frames"}}, GRAPH_MASK
-    if signal == "waveform":
-        axes = {0: "batch", 1: "channels", 2: "samples"}
-        return module, torch.randn(1, 1, 16000) * 0.1, {"input": axes, "output": axes}, GRAPH_DIRECT
-    axes = {0: "batch", 2: "height", 3: "width"}
-    return module, torch.rand(1, in_channels, 28, 28), {"input": axes, "output": axes}, GRAPH_DIRECT
+        axes = {"input": {0: "batch", 2: "frames"}, "output": {0: "batch", 2: "frames"}}
+        graph, kind = MaskGraph(module), GRAPH_MASK
+    elif signal == "waveform":
+        example = torch.randn(1, 1, 16000) * 0.1
+        axes = {name: {0: "batch", 1: "channels", 2: "samples"} for name in ("input", "output")}
+        graph, kind = module, GRAPH_DIRECT
+    else:
+        example = torch.rand(1, in_channels, 28, 28)
+        axes = {name: {0: "batch", 2: "height", 3: "width"} for name in ("input", "output")}
+        graph, kind = module, GRAPH_DIRECT
+    # a second, larger input: the graph must follow the input's size, not the traced one
+    examples = [(example,), (torch.cat([example, example.flip(-1)], dim=-1),)]
+    return Graph(graph, examples, ["input"], ["output"], axes, kind)
 
 
 def export_onnx(src: str | os.PathLike, dst: str | os.PathLike, note: str = "") -> dict[str, Any]:
@@ -63,28 +97,33 @@ def export_onnx(src: str | os.PathLike, dst: str | os.PathLike, note: str = "") 
     model = load_model(src, device="cpu")
     module = model.module.to(memory_format=torch.contiguous_format)
     in_channels = int(getattr(module, "config", {}).get("in_channels", 1) or 1)
-    graph, example, axes, kind = _graph(module, model.signal, in_channels)
-    meta = {"sigdae_graph": kind, "model": model.name, "signal": model.signal, "task": model.task,
+    graph = _graph(module, model.signal, in_channels)
+    meta = {"sigdae_graph": graph.kind, "model": model.name, "signal": model.signal, "task": model.task,
             "corruption": model.corruption, "sigdae_version": __version__,
             "parameters": str(model.num_parameters())}
     if model.sample_rate:
         meta["sample_rate"] = str(model.sample_rate)
-    for key in ("n_fft", "hop", "time_multiple", "receptive_samples"):
+    for key in ("n_fft", "hop", "time_multiple", "receptive_samples", "lookahead_samples"):
         if hasattr(module, key):
             meta[key] = str(int(getattr(module, key)))
-    if kind == GRAPH_MASK:
+    if graph.kind == GRAPH_MASK:
         meta["window"] = "hann"
+    if graph.kind == GRAPH_CAUSAL:
+        meta.update(window="sqrt_hann", floor_db=repr(float(module.config.get("floor_db", -80.0))),
+                    mask_min=repr(float(module.mask_min)), history=str(graph.examples[0][1].shape[1]),
+                    hidden=str(graph.examples[0][1].shape[2]))
     if note:
         meta["note"] = note
     with warnings.catch_warnings(), torch.no_grad(), atomic_output(dst) as tmp:
         warnings.simplefilter("ignore")  # tracer warnings about shape arithmetic, which the parity check covers
         try:
-            torch.onnx.export(graph.eval(), (example,), str(tmp), input_names=["input"], output_names=["output"],
-                              dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+            torch.onnx.export(graph.module.eval(), graph.examples[0], str(tmp), input_names=graph.inputs,
+                              output_names=graph.outputs, dynamic_axes=graph.axes, opset_version=OPSET,
+                              dynamo=False)
         except Exception as exc:
             raise ModelError(f"cannot export {model.path} to ONNX: {str(exc).splitlines()[0][:200]}") from None
         _stamp(str(tmp), meta)
-        _check_parity(str(tmp), graph, example, model.path)
+        _check_parity(str(tmp), graph, model.path)
     return meta
 
 
@@ -100,14 +139,15 @@ def _stamp(path: str, meta: dict[str, str]) -> None:
     onnx.save(proto, path)
 
 
-def _check_parity(path: str, graph: torch.nn.Module, example: torch.Tensor, source: str) -> None:
+def _check_parity(path: str, graph: Graph, source: str) -> None:
     import onnxruntime as ort
 
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    # a second, larger input: the graph must follow the input's size, not the traced one
-    for x in (example, torch.cat([example, example.flip(-1)], dim=-1)):
-        want = graph(x).numpy()
-        got = session.run(None, {"input": x.numpy()})[0]
-        if got.shape != want.shape or abs(got - want).max() > PARITY_TOLERANCE:
-            raise ModelError(f"the ONNX export of {source} does not reproduce the model "
-                             f"(shape {got.shape} vs {want.shape}); this model cannot be exported yet")
+    for example in graph.examples:
+        want = graph.module(*example)
+        want = [t.numpy() for t in (want if isinstance(want, tuple) else (want,))]
+        got = session.run(None, {name: x.numpy() for name, x in zip(graph.inputs, example)})
+        for g, w in zip(got, want):
+            if g.shape != w.shape or abs(g - w).max() > PARITY_TOLERANCE:
+                raise ModelError(f"the ONNX export of {source} does not reproduce the model "
+                                 f"(shape {g.shape} vs {w.shape}); this model cannot be exported yet")

@@ -2,7 +2,8 @@
 
 ``sigdae.load_model("model.onnx")`` wraps :func:`open_onnx`'s module in a :class:`~sigdae.api.LoadedModel`,
 so the Enhancer, the stream and ``sigdae denoise --model model.onnx`` use it as they use a PyTorch model.
-The STFT around a spectral-mask graph is computed here exactly as the model does it.
+The STFT around a spectral-mask graph, and the framing around a causal model's stream step, are computed
+here exactly as the model does them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import numpy as np
 import torch
 
 from sigdae.errors import CheckpointError, ModelError
+from sigdae.models.causal_framing import CausalFraming
 
 GRAPH_MASK = "stft_mask"  # magnitude -> gain; STFT outside the graph
 GRAPH_DIRECT = "direct"   # the model's own input -> output
+GRAPH_CAUSAL = "causal_mask"  # a causal model's stream step: log magnitudes and past -> gains and past
 
 
 def require_onnx(*packages: str) -> None:
@@ -36,7 +39,7 @@ class OnnxGraph(torch.nn.Module):
         super().__init__()
         self.session, self.meta = session, meta
         for key in ("time_multiple", "receptive_samples"):
-            if key in meta:
+            if key in meta and not hasattr(type(self), key):
                 setattr(self, key, int(meta[key]))
 
     def run(self, x: torch.Tensor) -> torch.Tensor:
@@ -64,6 +67,27 @@ class OnnxSpectralMask(OnnxGraph):
         gain = self.run(spec.abs())
         out = torch.istft(spec * gain, self.n_fft, self.hop, window=self.window, center=True, length=t)
         return out.reshape(n, c, t).to(x.dtype)
+
+
+class OnnxCausalMask(CausalFraming, OnnxGraph):
+    """The exported stream step of a causal model inside the model's own framing
+    (:mod:`sigdae.models.causal_framing`): the file path and the real-time stream, as the PyTorch model."""
+
+    def __init__(self, session, meta: dict[str, str]):
+        OnnxGraph.__init__(self, session, meta)
+        self.init_framing(int(meta["n_fft"]), int(meta["hop"]), float(meta["floor_db"]), float(meta["mask_min"]))
+        self.past_shape = (int(meta["history"]), int(meta["hidden"]))
+
+    def stream_start(self, batch: int) -> dict[str, np.ndarray]:
+        return {"past": np.zeros((batch, *self.past_shape), np.float32)}
+
+    def frame_gains(self, logmag: torch.Tensor, state: dict) -> torch.Tensor:
+        gain, state["past"] = self.session.run(None, {"input": np.ascontiguousarray(logmag.cpu().numpy()),
+                                                      "past": state["past"]})
+        return torch.from_numpy(gain)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stream_whole(x.unsqueeze(1) if x.dim() == 2 else x)
 
 
 def _providers(device: str) -> list[str]:
@@ -96,6 +120,7 @@ def open_onnx(path: str | os.PathLike, device: str = "auto") -> OnnxGraph:
         raise CheckpointError(f"cannot read ONNX model {path}: {' '.join(str(exc).split())[:200]}") from None
     meta = dict(session.get_modelmeta().custom_metadata_map)
     kind = meta.get("sigdae_graph")
-    if kind not in (GRAPH_MASK, GRAPH_DIRECT):
+    modules = {GRAPH_MASK: OnnxSpectralMask, GRAPH_DIRECT: OnnxGraph, GRAPH_CAUSAL: OnnxCausalMask}
+    if kind not in modules:
         raise CheckpointError(f"{path} is an ONNX file, but not one written by sigdae export")
-    return OnnxSpectralMask(session, meta) if kind == GRAPH_MASK else OnnxGraph(session, meta)
+    return modules[kind](session, meta)

@@ -82,7 +82,7 @@ class CausalStream:
         self.down = None if same else StreamResampler(sample_rate, model_rate, channels)
         self.up = None if same else StreamResampler(model_rate, sample_rate, channels)
         self.model_delay = int(module.n_fft) - int(module.hop)  # samples the model's output runs behind
-        self.device = next(module.parameters()).device
+        self.device = module.window.device
         self.reset()
 
     @property

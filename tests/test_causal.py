@@ -209,13 +209,6 @@ def test_denoise_and_live_with_the_realtime_model(tmp_path):
     assert streamed.shape == x.shape and np.abs(streamed - denoised).max() < 1e-5
 
 
-def test_onnx_export_says_it_does_not_cover_causal_models():
-    from sigdae.onnx_export import _graph
-
-    with pytest.raises(ModelError, match="causal streaming model"):
-        _graph(_randomised(), "waveform", 1)
-
-
 def test_file_chunks_read_little_after_them_for_a_causal_model(tiny):
     enhancer = Enhancer(load_model(tiny, device="cpu"), chunk_seconds=1.0)
     before, after = enhancer.context(16000), enhancer.context_after(16000)

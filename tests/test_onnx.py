@@ -103,6 +103,53 @@ def test_short_input_in_the_example(exported, bundled):
         assert np.abs(denoise(session, x) - want).max() < 1e-4
 
 
+@pytest.fixture(scope="module")
+def realtime_onnx(tmp_path_factory):
+    path = tmp_path_factory.mktemp("onnx") / "realtime.onnx"
+    assert main(["export", "realtime", str(path)]) == 0
+    return path
+
+
+def test_causal_model_exports_its_stream_step(realtime_onnx, capsys):
+    import onnx
+
+    proto = onnx.load(str(realtime_onnx))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert meta["sigdae_graph"] == "causal_mask" and meta["lookahead_samples"] == "319"
+    assert [i.name for i in proto.graph.input] == ["input", "past"]
+    assert [o.name for o in proto.graph.output] == ["output", "next_past"]
+    assert not any(node.op_type in ("STFT", "DFT") for node in proto.graph.node)
+
+
+@pytest.mark.parametrize("rate, channels", [(16000, 1), (48000, 2)])
+def test_causal_onnx_file_and_stream_match_torch(realtime_onnx, rate, channels):
+    x = torch.from_numpy(_noisy(rate, 1.3, channels))
+    torch_model, onnx_model = load_model("realtime", device="cpu"), load_model(realtime_onnx)
+    want = Enhancer(torch_model, band="model").enhance_tensor(x, rate)
+    got = Enhancer(onnx_model, band="model").enhance_tensor(x, rate)
+    assert got.shape == x.shape and (got - want).abs().max() < 1e-4
+    stream = StreamEnhancer(onnx_model, rate, channels)
+    assert stream.latency == StreamEnhancer(torch_model, rate, channels).latency
+    block = rate // 100
+    streamed = torch.cat([stream.process(x[:, i:i + block]) for i in range(0, x.shape[1], block)] +
+                         [stream.flush()], dim=1)
+    assert streamed.shape == x.shape and (streamed - want).abs().max() < 1e-4
+
+
+def test_the_numpy_example_streams_a_causal_model_without_torch(tmp_path, realtime_onnx):
+    x = np.round(_noisy(16000, 1.0) * 32767) / 32768
+    sf.write(tmp_path / "noisy.wav", x.T, 16000, subtype="PCM_16")
+    code = ("import sys, runpy; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
+    run = subprocess.run([sys.executable, "-c", code, str(EXAMPLE), str(realtime_onnx), str(tmp_path / "noisy.wav"),
+                          str(tmp_path / "clean.wav")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    clean = sf.read(tmp_path / "clean.wav", dtype="float32", always_2d=True)[0].T
+    noisy = torch.from_numpy(sf.read(tmp_path / "noisy.wav", dtype="float32", always_2d=True)[0].T.copy())
+    want = Enhancer(load_model("realtime", device="cpu")).enhance_tensor(noisy, 16000).numpy()
+    assert clean.shape == want.shape and np.abs(clean - want).max() < 1e-4
+
+
 def _model_file(tmp_path: Path, name: str, signal: str, **extra) -> Path:
     torch.manual_seed(0)
     model = build_model(name, **extra.pop("config", {}))

@@ -46,7 +46,9 @@ def _run_onnx(args: argparse.Namespace) -> int:
         raise UsageError("--average writes a checkpoint: export the average to a .pt file first, then that file "
                          "to .onnx")
     meta = export_onnx(args.model, args.output, args.note)
-    graph = "the network (STFT outside the graph)" if meta["sigdae_graph"] == "stft_mask" else "the whole model"
+    graph = {"stft_mask": "the network (STFT outside the graph)",
+             "causal_mask": "its stream step, frame by frame (STFT outside the graph)"}.get(meta["sigdae_graph"],
+                                                                                          "the whole model")
     print(f"wrote {args.output}: {meta['model']} for {meta.get('task') or '?'}, {graph}, "
           f"{Path(args.output).stat().st_size / 1e6:.2f} MB")
     return 0

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sigdae.models.base import Denoiser, ModelError
+from sigdae.models.causal_framing import CausalFraming
 from sigdae.models.causal_step import BlockStep, FrameStep, conv_then_norm, norm_affine, norm_then_conv
 from sigdae.models.spectral import as_waveforms
 from sigdae.registry import MODELS
@@ -80,7 +81,7 @@ class TemporalBlock(nn.Module):
 
 
 @MODELS.register("causal_mask")
-class CausalMask(Denoiser):
+class CausalMask(CausalFraming, Denoiser):
     """Causal STFT mask estimator: a dilated causal TCN over log-magnitude frames predicts a gain per bin."""
 
     signal = "waveform"
@@ -95,21 +96,12 @@ class CausalMask(Denoiser):
             raise ModelError("causal_mask: width, hidden, layers and stacks must be >= 1 and kernel >= 2")
         if not 0.0 <= mask_min < 1.0:
             raise ModelError(f"causal_mask: mask_min must be in [0, 1), got {mask_min}")
-        self.n_fft, self.hop, self.mask_min = n_fft, hop, mask_min
-        self.floor = 10 ** (floor_db / 20)
+        self.init_framing(n_fft, hop, floor_db, mask_min)
         bins = n_fft // 2 + 1
         self.inputs = nn.Sequential(nn.BatchNorm1d(bins), Pointwise(bins, width))
         self.blocks = nn.ModuleList(TemporalBlock(width, hidden, kernel, 2 ** i)
                                     for _ in range(stacks) for i in range(layers))
         self.outputs = nn.Sequential(nn.PReLU(), Pointwise(width, bins))
-        window = torch.hann_window(n_fft).sqrt()
-        self.register_buffer("window", window, persistent=False)
-        # the analysis x synthesis windows overlap-add to this constant at every sample
-        self.gain = float((window ** 2).sum()) / hop
-
-    @property
-    def time_multiple(self) -> int:
-        return self.hop
 
     @property
     def history_frames(self) -> int:
@@ -120,13 +112,8 @@ class CausalMask(Denoiser):
         """How far back (in samples) an output depends on the input; its look-ahead is shorter."""
         return (self.history_frames + 1) * self.hop + self.n_fft
 
-    @property
-    def lookahead_samples(self) -> int:
-        """How far ahead of an output sample the input it depends on reaches: one window, less a sample."""
-        return self.n_fft - 1
-
     def masked(self, frames: torch.Tensor) -> torch.Tensor:
-        """Time frames (B, K, n_fft) -> enhanced windowed frames."""
+        """Time frames (B, K, n_fft) -> enhanced windowed frames, in the training layout."""
         spec = torch.fft.rfft(frames * self.window, dim=-1).transpose(1, 2)  # (B, bins, K)
         x = self.inputs(torch.log(spec.abs() + self.floor))
         for block in self.blocks:
@@ -135,75 +122,36 @@ class CausalMask(Denoiser):
         out = torch.fft.irfft((spec * gain).transpose(1, 2), n=self.n_fft, dim=-1)
         return out * (self.window / self.gain)
 
-    def overlap_add(self, frames: torch.Tensor) -> torch.Tensor:
-        """(B, K, n_fft) frames at hop spacing -> (B, (K - 1) * hop + n_fft) samples."""
-        b, k, _ = frames.shape
-        return F.fold(frames.transpose(1, 2), (1, (k - 1) * self.hop + self.n_fft), (1, self.n_fft),
-                      stride=(1, self.hop)).reshape(b, -1)
-
     def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
         x = as_waveforms(x, "causal_mask")
-        n, c, t = x.shape
-        lead = self.n_fft - self.hop
-        count = (t - 1 + lead) // self.hop + 1 if t else 0
-        flat = F.pad(x.reshape(n * c, t).float(), (lead, (count - 1) * self.hop + self.hop - t))
-        frames = flat.unfold(-1, self.n_fft, self.hop)
-        out = self.masked(frames)
-        return self.overlap_add(out)[:, lead:lead + t].reshape(n, c, t).to(x.dtype)
+        return self.from_frames(self.masked(self.frames_of(x)), x)
 
     @torch.no_grad()
     def frame_step(self) -> FrameStep:
-        """The network's weights prepared for :meth:`stream` (see ``causal_step``), read when called."""
+        """The network's weights prepared for streams (see ``causal_step``), read when called."""
         blocks = []
         for block in self.blocks:
             expand, expand_norm, expand_act = block.expand
             taps, taps_norm, taps_act = block.depthwise.layers
             scale, shift = norm_affine(taps_norm, taps.out_channels, taps.weight)
             blocks.append(BlockStep(*conv_then_norm(expand, expand_norm), expand_act.weight.detach(),
-                                    taps.weight[:, 0, :] * scale[:, None], taps.bias * scale + shift,
-                                    taps_act.weight.detach(), *conv_then_norm(block.project, nn.Identity()),
-                                    span=block.depthwise.span, dilation=taps.dilation[0]))
+                                    (taps.weight[:, 0, :] * scale[:, None]).T.contiguous(),
+                                    taps.bias * scale + shift, taps_act.weight.detach(),
+                                    *conv_then_norm(block.project, nn.Identity()), dilation=taps.dilation[0]))
         inputs_norm, inputs = self.inputs
         outputs_act, outputs = self.outputs
         return FrameStep(*norm_then_conv(inputs_norm, inputs), blocks, outputs_act.weight.detach(),
                          *conv_then_norm(outputs, nn.Identity()))
 
-    def stream_state(self, batch: int) -> dict[str, Any]:
-        """The state of ``batch`` streams at their start, for :meth:`stream`; it holds the weights as they
-        are now, prepared for frame-by-frame use (batch norms with their running statistics)."""
-        lead, device = self.n_fft - self.hop, self.window.device
+    def stream_start(self, batch: int) -> dict[str, Any]:
+        """A stream holds the weights as they are at its start, prepared for frame-by-frame use (batch
+        norms with their running statistics), and each block's past, zero."""
         step = self.frame_step()
-        pasts = [torch.zeros(batch, block.span, block.taps.shape[0], device=device) for block in step.blocks]
-        return {"input": torch.zeros(batch, lead, device=device), "step": step, "pasts": pasts,
-                "tail": torch.zeros(batch, lead, device=device), "skip": lead}
+        return {"step": step, "pasts": step.start(batch, self.window.device)}
 
-    def _stream_frames(self, frames: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
-        """:meth:`masked` in the stream's layout and with its prepared weights."""
-        spec = torch.fft.rfft(frames * self.window, dim=-1)  # (B, K, bins)
-        gain, state["pasts"] = state["step"](torch.log(spec.abs() + self.floor), state["pasts"])
-        if self.mask_min:
-            gain = gain.clamp_min(self.mask_min)
-        return torch.fft.irfft(spec * gain, n=self.n_fft, dim=-1) * (self.window / self.gain)
-
-    @torch.inference_mode()
-    def stream(self, x: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
-        """Take the next samples (B, n) of ``batch`` streams and return the enhanced samples now final,
-        (B, m): the output runs ``n_fft - hop`` samples behind the input, in whole hops, so at a stream's
-        end ``n_fft`` samples of silence push out the rest."""
-        pending = torch.cat([state["input"], x.float()], dim=-1)
-        count = (pending.shape[-1] - self.n_fft) // self.hop + 1 if pending.shape[-1] >= self.n_fft else 0
-        if count == 0:
-            state["input"] = pending
-            return pending.new_zeros(pending.shape[0], 0)
-        out = self._stream_frames(pending.unfold(-1, self.n_fft, self.hop)[:, :count], state)
-        summed = out[:, 0] if count == 1 else self.overlap_add(out)
-        lead = self.n_fft - self.hop
-        summed[:, :lead] += state["tail"]
-        state["input"] = pending[:, count * self.hop:]
-        state["tail"] = summed[:, count * self.hop:]
-        skip = min(state["skip"], count * self.hop)  # the first frames' output before the signal's start
-        state["skip"] -= skip
-        return summed[:, skip:count * self.hop]
+    def frame_gains(self, logmag: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
+        gain, state["pasts"] = state["step"](logmag, state["pasts"])
+        return gain
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

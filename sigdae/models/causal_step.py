@@ -54,24 +54,38 @@ class BlockStep:
     expand: torch.Tensor
     expand_bias: torch.Tensor
     expand_slope: torch.Tensor
-    taps: torch.Tensor  # (hidden, kernel), oldest tap first
+    taps: torch.Tensor  # (kernel, hidden), oldest tap first
     taps_bias: torch.Tensor
     taps_slope: torch.Tensor
     project: torch.Tensor
     project_bias: torch.Tensor
-    span: int
     dilation: int
 
-    def __call__(self, x: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Rows (B, K, width) and this block's past (B, span, hidden) -> rows and the new past."""
+    @property
+    def span(self) -> int:
+        """Past frames the depthwise conv sees."""
+        return (self.taps.shape[0] - 1) * self.dilation
+
+    def __call__(self, x: torch.Tensor, past: torch.Tensor, sliced: bool = False) -> tuple[torch.Tensor,
+                                                                                          torch.Tensor]:
+        """Rows (B, K, width) and this block's past (B, span, hidden) -> rows and the new past. ``sliced``
+        computes the depthwise conv from one slice per tap, which ONNX export can follow for any K; the
+        default, one strided view, costs fewer operations."""
         b, k, width = x.shape
         h = prelu(torch.addmm(self.expand_bias, x.reshape(b * k, width), self.expand).view(b, k, -1),
                   self.expand_slope)
         joined = torch.cat([past, h], dim=1)
-        seen = joined.unfold(1, self.span + 1, 1)[..., ::self.dilation]  # (B, K, hidden, kernel)
-        y = prelu((seen * self.taps).sum(-1) + self.taps_bias, self.taps_slope)
+        if sliced:
+            y = self.taps_bias
+            for tap, weight in enumerate(self.taps):
+                start = tap * self.dilation
+                y = torch.addcmul(y, joined[:, start:start - self.span or None], weight)
+        else:
+            seen = joined.unfold(1, self.span + 1, 1)[..., ::self.dilation]  # (B, K, hidden, kernel)
+            y = (seen * self.taps.T).sum(-1) + self.taps_bias
+        y = prelu(y, self.taps_slope)
         out = torch.addmm(self.project_bias, y.reshape(b * k, -1), self.project).view(b, k, width)
-        return out.add_(x), joined[:, k:]
+        return out.add_(x), joined[:, -self.span:]
 
 
 @dataclass
@@ -85,13 +99,18 @@ class FrameStep:
     outputs: torch.Tensor
     outputs_bias: torch.Tensor
 
-    def __call__(self, logmag: torch.Tensor, pasts: list[torch.Tensor]) -> tuple[torch.Tensor, list]:
+    def start(self, batch: int, device: torch.device | str = "cpu") -> list[torch.Tensor]:
+        """Each block's past at a stream's start: zeros."""
+        return [torch.zeros(batch, block.span, block.taps.shape[1], device=device) for block in self.blocks]
+
+    def __call__(self, logmag: torch.Tensor, pasts: list[torch.Tensor], sliced: bool = False) -> tuple[
+            torch.Tensor, list]:
         """(B, K, bins) log magnitudes and each block's past -> (B, K, bins) gains and the new pasts."""
         b, k, bins = logmag.shape
         x = torch.addmm(self.inputs_bias, logmag.reshape(b * k, bins), self.inputs).view(b, k, -1)
         new_pasts = []
         for block, past in zip(self.blocks, pasts):
-            x, past = block(x, past)
+            x, past = block(x, past, sliced)
             new_pasts.append(past)
         x = prelu(x, self.output_slope)
         gain = torch.addmm(self.outputs_bias, x.reshape(b * k, -1), self.outputs).view(b, k, bins)
