@@ -74,15 +74,20 @@ def test_denoise_and_stream_take_an_onnx_model(tmp_path, exported, bundled, caps
     assert np.abs(streamed - want).max() < 1e-4
 
 
+def _run_example_without_torch(model: Path, folder: Path) -> None:
+    """Run the example on folder/noisy.wav into folder/clean.wav with torch made unimportable: it must
+    need only numpy and onnxruntime."""
+    code = ("import sys, runpy; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
+    run = subprocess.run([sys.executable, "-c", code, str(EXAMPLE), str(model), str(folder / "noisy.wav"),
+                          str(folder / "clean.wav")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
 def test_the_numpy_example_runs_without_torch(tmp_path, exported, bundled):
     x = np.round(_noisy(16000, 1.5, channels=2) * 32767) / 32768
     sf.write(tmp_path / "noisy.wav", x.T, 16000, subtype="PCM_16")
-    # torch is made unimportable: the example must need only numpy and onnxruntime
-    code = ("import sys, runpy; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
-            "runpy.run_path(sys.argv[0], run_name='__main__')")
-    run = subprocess.run([sys.executable, "-c", code, str(EXAMPLE), str(exported), str(tmp_path / "noisy.wav"),
-                          str(tmp_path / "clean.wav")], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    _run_example_without_torch(exported, tmp_path)
     clean, rate = sf.read(tmp_path / "clean.wav", dtype="float32", always_2d=True)
     noisy = torch.from_numpy(sf.read(tmp_path / "noisy.wav", dtype="float32", always_2d=True)[0].T.copy())
     want = Enhancer(bundled).enhance_tensor(noisy, 16000).numpy()
@@ -139,11 +144,7 @@ def test_causal_onnx_file_and_stream_match_torch(realtime_onnx, rate, channels):
 def test_the_numpy_example_streams_a_causal_model_without_torch(tmp_path, realtime_onnx):
     x = np.round(_noisy(16000, 1.0) * 32767) / 32768
     sf.write(tmp_path / "noisy.wav", x.T, 16000, subtype="PCM_16")
-    code = ("import sys, runpy; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
-            "runpy.run_path(sys.argv[0], run_name='__main__')")
-    run = subprocess.run([sys.executable, "-c", code, str(EXAMPLE), str(realtime_onnx), str(tmp_path / "noisy.wav"),
-                          str(tmp_path / "clean.wav")], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    _run_example_without_torch(realtime_onnx, tmp_path)
     clean = sf.read(tmp_path / "clean.wav", dtype="float32", always_2d=True)[0].T
     noisy = torch.from_numpy(sf.read(tmp_path / "noisy.wav", dtype="float32", always_2d=True)[0].T.copy())
     want = Enhancer(load_model("realtime", device="cpu")).enhance_tensor(noisy, 16000).numpy()
