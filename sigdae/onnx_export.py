@@ -45,10 +45,9 @@ class CausalGraph(torch.nn.Module):
     def __init__(self, model: torch.nn.Module):
         super().__init__()
         self.step = model.frame_step()
-        self.spans = [block.span for block in self.step.blocks]
 
     def forward(self, logmag: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        gain, pasts = self.step(logmag, list(torch.split(past, self.spans, dim=1)), sliced=True)
+        gain, pasts = self.step(logmag, list(torch.split(past, self.step.spans, dim=1)), sliced=True)
         return gain, torch.cat(pasts, dim=1)
 
 
@@ -65,8 +64,8 @@ def _graph(module: torch.nn.Module, signal: str, in_channels: int) -> Graph:
     """What to export for a loaded model, with example inputs."""
     if hasattr(module, "frame_step"):
         graph = CausalGraph(module)
-        bins, history, hidden = module.n_fft // 2 + 1, sum(graph.spans), graph.step.blocks[0].taps.shape[1]
-        examples = [(torch.randn(1, k, bins) - 3, torch.randn(1, history, hidden)) for k in (7, 1, 30)]
+        bins, history = module.n_fft // 2 + 1, sum(graph.step.spans)
+        examples = [(torch.randn(1, k, bins) - 3, torch.randn(1, history, graph.step.hidden)) for k in (7, 1, 30)]
         axes = {"input": {0: "batch", 1: "frames"}, "past": {0: "batch"}, "output": {0: "batch", 1: "frames"},
                 "next_past": {0: "batch"}}
         return Graph(graph, examples, ["input", "past"], ["output", "next_past"], axes, GRAPH_CAUSAL)
@@ -110,8 +109,8 @@ def export_onnx(src: str | os.PathLike, dst: str | os.PathLike, note: str = "") 
         meta["window"] = "hann"
     if graph.kind == GRAPH_CAUSAL:
         meta.update(window="sqrt_hann", floor_db=repr(float(module.config.get("floor_db", -80.0))),
-                    mask_min=repr(float(module.mask_min)), history=str(graph.examples[0][1].shape[1]),
-                    hidden=str(graph.examples[0][1].shape[2]))
+                    mask_min=repr(float(module.mask_min)), history=str(sum(graph.module.step.spans)),
+                    hidden=str(graph.module.step.hidden))
     if note:
         meta["note"] = note
     with warnings.catch_warnings(), torch.no_grad(), atomic_output(dst) as tmp:

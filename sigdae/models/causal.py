@@ -21,36 +21,9 @@ from torch import nn
 
 from sigdae.models.base import Denoiser, ModelError
 from sigdae.models.causal_framing import CausalFraming
-from sigdae.models.causal_step import BlockStep, FrameStep, conv_then_norm, norm_affine, norm_then_conv
+from sigdae.models.causal_step import BlockStep, FrameStep, norm_then_rows, rows, tap_rows
 from sigdae.models.spectral import as_waveforms
 from sigdae.registry import MODELS
-
-
-class Pointwise(nn.Conv1d):
-    """A 1x1 conv; on the few frames of a stream, one matrix product (far less overhead than a conv call)."""
-
-    def __init__(self, c_in: int, c_out: int):
-        super().__init__(c_in, c_out, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] > 16:
-            return super().forward(x)
-        return torch.baddbmm(self.bias[:, None], self.weight[:, :, 0].expand(x.shape[0], -1, -1), x)
-
-
-class Depthwise(nn.Conv1d):
-    """A depthwise conv along time, no padding, as a sum over its taps (cheap for short inputs too)."""
-
-    def __init__(self, channels: int, kernel: int, dilation: int):
-        super().__init__(channels, channels, kernel, dilation=dilation, groups=channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        span, d = (self.kernel_size[0] - 1) * self.dilation[0], self.dilation[0]
-        frames = x.shape[-1] - span
-        out = self.bias[:, None] + self.weight[:, 0, 0, None] * x[..., :frames]
-        for tap in range(1, self.kernel_size[0]):
-            out = out + self.weight[:, 0, tap, None] * x[..., tap * d: tap * d + frames]
-        return out
 
 
 class CausalConv(nn.Module):
@@ -59,7 +32,8 @@ class CausalConv(nn.Module):
 
     def __init__(self, channels: int, kernel: int, dilation: int):
         super().__init__()
-        self.layers = nn.Sequential(Depthwise(channels, kernel, dilation), nn.BatchNorm1d(channels), nn.PReLU())
+        self.layers = nn.Sequential(nn.Conv1d(channels, channels, kernel, dilation=dilation, groups=channels),
+                                    nn.BatchNorm1d(channels), nn.PReLU())
         self.span = (kernel - 1) * dilation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -72,9 +46,9 @@ class TemporalBlock(nn.Module):
 
     def __init__(self, width: int, hidden: int, kernel: int, dilation: int):
         super().__init__()
-        self.expand = nn.Sequential(Pointwise(width, hidden), nn.BatchNorm1d(hidden), nn.PReLU())
+        self.expand = nn.Sequential(nn.Conv1d(width, hidden, 1), nn.BatchNorm1d(hidden), nn.PReLU())
         self.depthwise = CausalConv(hidden, kernel, dilation)
-        self.project = Pointwise(hidden, width)
+        self.project = nn.Conv1d(hidden, width, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.project(self.depthwise(self.expand(x)))
@@ -98,10 +72,10 @@ class CausalMask(CausalFraming, Denoiser):
             raise ModelError(f"causal_mask: mask_min must be in [0, 1), got {mask_min}")
         self.init_framing(n_fft, hop, floor_db, mask_min)
         bins = n_fft // 2 + 1
-        self.inputs = nn.Sequential(nn.BatchNorm1d(bins), Pointwise(bins, width))
+        self.inputs = nn.Sequential(nn.BatchNorm1d(bins), nn.Conv1d(bins, width, 1))
         self.blocks = nn.ModuleList(TemporalBlock(width, hidden, kernel, 2 ** i)
                                     for _ in range(stacks) for i in range(layers))
-        self.outputs = nn.Sequential(nn.PReLU(), Pointwise(width, bins))
+        self.outputs = nn.Sequential(nn.PReLU(), nn.Conv1d(width, bins, 1))
 
     @property
     def history_frames(self) -> int:
@@ -133,15 +107,11 @@ class CausalMask(CausalFraming, Denoiser):
         for block in self.blocks:
             expand, expand_norm, expand_act = block.expand
             taps, taps_norm, taps_act = block.depthwise.layers
-            scale, shift = norm_affine(taps_norm, taps.out_channels, taps.weight)
-            blocks.append(BlockStep(*conv_then_norm(expand, expand_norm), expand_act.weight.detach(),
-                                    (taps.weight[:, 0, :] * scale[:, None]).T.contiguous(),
-                                    taps.bias * scale + shift, taps_act.weight.detach(),
-                                    *conv_then_norm(block.project, nn.Identity()), dilation=taps.dilation[0]))
+            blocks.append(BlockStep(*rows(expand, expand_norm), expand_act.weight.detach(), *tap_rows(taps, taps_norm),
+                                    taps_act.weight.detach(), *rows(block.project), dilation=taps.dilation[0]))
         inputs_norm, inputs = self.inputs
         outputs_act, outputs = self.outputs
-        return FrameStep(*norm_then_conv(inputs_norm, inputs), blocks, outputs_act.weight.detach(),
-                         *conv_then_norm(outputs, nn.Identity()))
+        return FrameStep(*norm_then_rows(inputs_norm, inputs), blocks, outputs_act.weight.detach(), *rows(outputs))
 
     def stream_start(self, batch: int) -> dict[str, Any]:
         """A stream holds the weights as they are at its start, prepared for frame-by-frame use (batch

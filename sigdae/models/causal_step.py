@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def norm_affine(norm: nn.Module, channels: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch norm in evaluation as ``x * scale + shift`` (an ``nn.Identity`` as 1 and 0)."""
+def norm_affine(norm: nn.Module | None, channels: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch norm in evaluation as ``x * scale + shift`` (None or an ``nn.Identity``, left by a fused
+    checkpoint, as 1 and 0)."""
     if not isinstance(norm, nn.modules.batchnorm._BatchNorm):
         return like.new_ones(channels), like.new_zeros(channels)
     scale = torch.rsqrt(norm.running_var + norm.eps)
@@ -29,13 +30,25 @@ def norm_affine(norm: nn.Module, channels: int, like: torch.Tensor) -> tuple[tor
     return scale, shift
 
 
-def conv_then_norm(conv: nn.Conv1d, norm: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-    """A 1x1 conv followed by a batch norm as (C_in, C_out) matrix and bias, for ``addmm`` on rows."""
+def folded(conv: nn.Conv1d, norm: nn.Module | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A conv's weight and bias with the batch norm that follows it (if any) folded in."""
     scale, shift = norm_affine(norm, conv.out_channels, conv.weight)
-    return (conv.weight[:, :, 0] * scale[:, None]).T.contiguous(), conv.bias * scale + shift
+    return conv.weight * scale[:, None, None], conv.bias * scale + shift
 
 
-def norm_then_conv(norm: nn.Module, conv: nn.Conv1d) -> tuple[torch.Tensor, torch.Tensor]:
+def rows(conv: nn.Conv1d, norm: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A 1x1 conv (and the batch norm after it) as (C_in, C_out) matrix and bias, for ``addmm`` on rows."""
+    weight, bias = folded(conv, norm)
+    return weight[:, :, 0].T.contiguous(), bias
+
+
+def tap_rows(conv: nn.Conv1d, norm: nn.Module | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """A depthwise conv (and the batch norm after it) as (kernel, C) taps, oldest first, and bias."""
+    weight, bias = folded(conv, norm)
+    return weight[:, 0, :].T.contiguous(), bias
+
+
+def norm_then_rows(norm: nn.Module, conv: nn.Conv1d) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch norm followed by a 1x1 conv as (C_in, C_out) matrix and bias, for ``addmm`` on rows."""
     scale, shift = norm_affine(norm, conv.in_channels, conv.weight)
     weight = conv.weight[:, :, 0]
@@ -99,9 +112,19 @@ class FrameStep:
     outputs: torch.Tensor
     outputs_bias: torch.Tensor
 
+    @property
+    def spans(self) -> list[int]:
+        """Past frames each block keeps."""
+        return [block.span for block in self.blocks]
+
+    @property
+    def hidden(self) -> int:
+        """Channels of each block's past."""
+        return self.blocks[0].taps.shape[1]
+
     def start(self, batch: int, device: torch.device | str = "cpu") -> list[torch.Tensor]:
         """Each block's past at a stream's start: zeros."""
-        return [torch.zeros(batch, block.span, block.taps.shape[1], device=device) for block in self.blocks]
+        return [torch.zeros(batch, span, self.hidden, device=device) for span in self.spans]
 
     def __call__(self, logmag: torch.Tensor, pasts: list[torch.Tensor], sliced: bool = False) -> tuple[
             torch.Tensor, list]:
