@@ -20,7 +20,7 @@ def loss(name, **options):
 
 def test_all_losses_registered():
     expected = {"mse", "l1", "bce", "psnr", "charbonnier", "stft", "spectral", "si_sdr", "compressed",
-                "perceptual"}
+                "perceptual", "stoi"}
     assert expected <= set(LOSSES.list())
 
 
