@@ -31,6 +31,8 @@ def _randomised(**options) -> torch.nn.Module:
         if isinstance(module, torch.nn.Conv1d):
             module.weight.data.normal_(0, 0.3)
             module.bias.data.normal_(0, 0.3)
+        if isinstance(module, torch.nn.PReLU):
+            module.weight.data.uniform_(-0.5, 0.5)
     return model.eval()
 
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from sigdae.models.base import Denoiser, ModelError
 from sigdae.models.causal_framing import CausalFraming
-from sigdae.models.causal_step import BlockStep, FrameStep, norm_then_rows, rows, tap_rows
+from sigdae.models.causal_step import BlockStep, FrameStep, norm_then_rows, rows, slope, tap_rows
 from sigdae.models.spectral import as_waveforms
 from sigdae.registry import MODELS
 
@@ -107,11 +107,11 @@ class CausalMask(CausalFraming, Denoiser):
         for block in self.blocks:
             expand, expand_norm, expand_act = block.expand
             taps, taps_norm, taps_act = block.depthwise.layers
-            blocks.append(BlockStep(*rows(expand, expand_norm), expand_act.weight.detach(), *tap_rows(taps, taps_norm),
-                                    taps_act.weight.detach(), *rows(block.project), dilation=taps.dilation[0]))
+            blocks.append(BlockStep(*rows(expand, expand_norm), slope(expand_act), *tap_rows(taps, taps_norm),
+                                    slope(taps_act), *rows(block.project), dilation=taps.dilation[0]))
         inputs_norm, inputs = self.inputs
         outputs_act, outputs = self.outputs
-        return FrameStep(*norm_then_rows(inputs_norm, inputs), blocks, outputs_act.weight.detach(), *rows(outputs))
+        return FrameStep(*norm_then_rows(inputs_norm, inputs), blocks, slope(outputs_act), *rows(outputs))
 
     def stream_start(self, batch: int) -> dict[str, Any]:
         """A stream holds the weights as they are at its start, prepared for frame-by-frame use (batch

@@ -55,9 +55,10 @@ def norm_then_rows(norm: nn.Module, conv: nn.Conv1d) -> tuple[torch.Tensor, torc
     return (weight * scale[None, :]).T.contiguous(), conv.bias + weight @ shift
 
 
-def prelu(x: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
-    """PReLU on rows: F.prelu takes channels from dim 1, right only for a single shared slope."""
-    return F.prelu(x, slope) if slope.numel() == 1 else torch.where(x >= 0, x, x * slope)
+def slope(act: nn.PReLU) -> float:
+    """A single-slope PReLU's slope, to run it as a leaky ReLU: onnxruntime's PRelu broadcasts a slope
+    tensor element by element, several times slower."""
+    return float(act.weight)
 
 
 @dataclass
@@ -66,10 +67,10 @@ class BlockStep:
 
     expand: torch.Tensor
     expand_bias: torch.Tensor
-    expand_slope: torch.Tensor
+    expand_slope: float
     taps: torch.Tensor  # (kernel, hidden), oldest tap first
     taps_bias: torch.Tensor
-    taps_slope: torch.Tensor
+    taps_slope: float
     project: torch.Tensor
     project_bias: torch.Tensor
     dilation: int
@@ -85,8 +86,8 @@ class BlockStep:
         computes the depthwise conv from one slice per tap, which ONNX export can follow for any K; the
         default, one strided view, costs fewer operations."""
         b, k, width = x.shape
-        h = prelu(torch.addmm(self.expand_bias, x.reshape(b * k, width), self.expand).view(b, k, -1),
-                  self.expand_slope)
+        h = torch.addmm(self.expand_bias, x.reshape(b * k, width), self.expand).view(b, k, -1)
+        h = F.leaky_relu(h, self.expand_slope)
         joined = torch.cat([past, h], dim=1)
         if sliced:
             y = self.taps_bias
@@ -96,7 +97,7 @@ class BlockStep:
         else:
             seen = joined.unfold(1, self.span + 1, 1)[..., ::self.dilation]  # (B, K, hidden, kernel)
             y = (seen * self.taps.T).sum(-1) + self.taps_bias
-        y = prelu(y, self.taps_slope)
+        y = F.leaky_relu(y, self.taps_slope)
         out = torch.addmm(self.project_bias, y.reshape(b * k, -1), self.project).view(b, k, width)
         return out.add_(x), joined[:, -self.span:]
 
@@ -108,7 +109,7 @@ class FrameStep:
     inputs: torch.Tensor
     inputs_bias: torch.Tensor
     blocks: list[BlockStep]
-    output_slope: torch.Tensor
+    output_slope: float
     outputs: torch.Tensor
     outputs_bias: torch.Tensor
 
@@ -135,6 +136,6 @@ class FrameStep:
         for block, past in zip(self.blocks, pasts):
             x, past = block(x, past, sliced)
             new_pasts.append(past)
-        x = prelu(x, self.output_slope)
+        x = F.leaky_relu(x, self.output_slope)
         gain = torch.addmm(self.outputs_bias, x.reshape(b * k, -1), self.outputs).view(b, k, bins)
         return torch.sigmoid(gain), new_pasts
