@@ -30,6 +30,19 @@ def low_passed(x, cutoff_hz):
     return torch.fft.irfft(torch.fft.rfft(x) * (torch.fft.rfftfreq(x.shape[-1], 1 / SR) < cutoff_hz), x.shape[-1])
 
 
+def gradients_on_silence_and_speech(loss):
+    """Gradients of ``loss(pred, clean)`` on a batch of three rows (the middle one silent), for all-zero
+    predictions and for slightly noisy ones; asserts values and gradients are finite, returns the last."""
+    clean = torch.cat([speech_like(seed=s) for s in range(3)]).reshape(3, 1, -1)
+    clean[1] = 0.0
+    for pred in (torch.zeros_like(clean), clean + 0.01 * noise(clean, 6)):
+        pred = pred.clone().requires_grad_()
+        value = loss(pred, clean)
+        value.backward()
+        assert torch.isfinite(value) and torch.isfinite(pred.grad).all()
+    return pred.grad
+
+
 def spearman(a, b):
     """Rank correlation of two lists of numbers."""
     a, b = _ranks(a), _ranks(b)

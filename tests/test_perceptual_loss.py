@@ -8,7 +8,8 @@ torch.set_num_threads(1)
 from sigdae.losses import LOSSES, LossError, build_loss  # noqa: E402
 from sigdae.metrics import pesq_wb  # noqa: E402
 from sigdae.losses.perceptual import PerceptualLoss, bark_bands  # noqa: E402
-from speech_signals import SR, at_snr, low_passed, noise, speech_like, spearman  # noqa: E402
+from speech_signals import (SR, at_snr, gradients_on_silence_and_speech, low_passed, noise,  # noqa: E402
+                            speech_like, spearman)
 
 
 def test_registered_and_zero_for_identical_signals():
@@ -53,14 +54,8 @@ def test_orders_degradations_as_the_real_pesq_does():
 
 
 def test_gradients_finite_for_silence_and_zeros_and_batched_channels():
-    clean = torch.cat([speech_like(seed=s) for s in range(3)]).reshape(3, 1, -1)
-    clean[1] = 0.0
-    for pred in (torch.zeros_like(clean), clean + 0.01 * noise(clean, 6)):
-        pred = pred.clone().requires_grad_()
-        value = build_loss("perceptual*1.0 + si_sdr*0.1")(pred, clean)
-        value.backward()
-        assert torch.isfinite(value) and torch.isfinite(pred.grad).all()
-    assert pred.grad[0].abs().sum() > 0 and pred.grad[1].abs().sum() > 0
+    grad = gradients_on_silence_and_speech(build_loss("perceptual*1.0 + si_sdr*0.1"))
+    assert grad[0].abs().sum() > 0 and grad[1].abs().sum() > 0
 
 
 def test_bark_bands_cover_each_bin_once_above_the_lowest_band():
