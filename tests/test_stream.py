@@ -1,5 +1,7 @@
 """StreamEnhancer and `sigdae live`: blocks of any size in, the file path's output out."""
 
+import gc
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -94,8 +96,6 @@ def test_pcm_round_trip(sample_format):
     x = np.clip(_noisy(8000, 0.01, 2) * 3, -1, 0.99)
     back = decode(encode(x, fmt), fmt)
     assert back.shape == x.shape and np.abs(back - x).max() <= 2 ** -15
-    import io
-
     stream = io.BytesIO(wav_header(fmt) + encode(x, fmt))
     assert read_wav_header(stream) == fmt
     sf_read = sf.read(io.BytesIO(wav_header(fmt, len(encode(x, fmt))) + encode(x, fmt)), dtype="float32")[0]
@@ -114,8 +114,6 @@ class _Pipe:
 
 
 def _live(monkeypatch, stdin: bytes, args: list[str], stdout=None) -> tuple[int, object]:
-    import io
-
     from sigdae.cli import main
 
     stdout = stdout if stdout is not None else io.BytesIO()
@@ -141,6 +139,27 @@ def test_live_command_streams_stdin_to_stdout(tmp_path, bundled, monkeypatch, ca
     with (tmp_path / "seekable.wav").open("wb") as out:  # a file on stdout gets the true sizes
         assert _live(monkeypatch, (tmp_path / "in.wav").read_bytes(), ["--quiet"], out)[0] == 0
     assert sf.info(tmp_path / "seekable.wav").frames == x.shape[1]
+
+
+class _FreezeWatch(io.BytesIO):
+    """Standard output that records whether the garbage collector had objects frozen at each write."""
+
+    def __init__(self):
+        super().__init__()
+        self.frozen = []
+
+    def write(self, data):
+        self.frozen.append(gc.get_freeze_count() > 0)
+        return super().write(data)
+
+
+def test_live_command_streams_with_the_collector_frozen(monkeypatch):
+    """A full collection over torch's objects takes tens of ms: the stream loop runs with them frozen out."""
+    x = _noisy(16000, 0.5, 1)
+    out = _FreezeWatch()
+    assert _live(monkeypatch, encode(x, PcmFormat(16000, 1, "s16le")), ["--raw", "s16le", "--rate", "16000",
+                                                                         "--model", "realtime", "--quiet"], out)[0] == 0
+    assert out.frozen and all(out.frozen) and gc.get_freeze_count() == 0
 
 
 def test_live_command_refuses_what_it_cannot_read(monkeypatch, capsys):
