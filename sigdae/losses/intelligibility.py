@@ -7,9 +7,9 @@ to the clean one's energy and clipped at 15 dB above it, then correlated with th
 value is one minus the mean correlation, so 0 is perfect.
 
 As in STOI, the clean signal's silent frames (40 dB under its loudest) are dropped before segments are
-cut; a row's active frames are gathered to its front, so batch shapes stay fixed.
-Used with the spectral losses it moves the mask toward keeping weak speech cues that the mean-squared
-terms let go (Kolbaek et al. 2018).
+cut; a row's active frames are gathered to its front, so batch shapes stay fixed. Added to the spectral
+and perceptual terms in a fine-tuning of the bundled ``realtime`` model, it raised validation STOI by
+0.012 at the same PESQ-WB (see its model card).
 """
 
 from __future__ import annotations
@@ -51,17 +51,13 @@ class STOILoss(Loss):
         self.bands = third_octave_bands()
 
     def envelopes(self, rows: torch.Tensor) -> torch.Tensor:
-        """(rows, T) at ``sample_rate`` -> (rows, bands, frames) band magnitudes at 10 kHz."""
-        if self.sample_rate != _RATE:
-            rows = AF.resample(rows, self.sample_rate, _RATE)
+        """(rows, T) at 10 kHz -> (rows, bands, frames) band magnitudes."""
         spec = stft_complex(rows, _FFT, _FRAME // 2, _FRAME)
         power = spec.real.pow(2) + spec.imag.pow(2)
         return (self.bands.to(rows.device) @ power).clamp(min=self.eps).sqrt()
 
     def active_frames(self, rows: torch.Tensor) -> torch.Tensor:
-        """(rows, frames) 1.0 where the clean frame is within 40 dB of the row's loudest frame."""
-        if self.sample_rate != _RATE:
-            rows = AF.resample(rows, self.sample_rate, _RATE)
+        """(rows, frames) 1.0 where a frame of (rows, T) at 10 kHz is within 40 dB of the row's loudest."""
         window = torch.hann_window(_FRAME, device=rows.device, dtype=rows.dtype)
         padded = torch.nn.functional.pad(rows, (_FRAME // 2, _FRAME // 2))
         frames = padded.unfold(-1, _FRAME, _FRAME // 2) * window
@@ -69,7 +65,10 @@ class STOILoss(Loss):
         return (energy_db > energy_db.amax(dim=-1, keepdim=True) - _DYNAMIC_RANGE_DB).to(rows.dtype)
 
     def correlation(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """(rows,) mean clipped-envelope correlation over the segments and bands of the active frames."""
+        """(rows,) mean clipped-envelope correlation of (rows, T) at ``sample_rate``, over the segments and bands
+        of the active frames."""
+        if self.sample_rate != _RATE:
+            pred, target = (AF.resample(x, self.sample_rate, _RATE) for x in (pred, target))
         deg, ref = self.envelopes(pred), self.envelopes(target)
         active = self.active_frames(target)[:, : ref.shape[-1]]
         # active frames first, in order (a stable sort), so that segments join them across pauses as STOI does
