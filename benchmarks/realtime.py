@@ -10,7 +10,7 @@ at 10 ms blocks, in one process on one thread.
    48 kHz and times each ``process`` call: mean, 99th percentile and worst block, and how many blocks took
    longer than the 10 ms they hold (each one would be a dropout on a live device). Also prints the
    stream's latency and checks that the streamed output equals the file path's. As in ``sigdae live``, the
-   objects alive before the stream starts are frozen out of Python's garbage collector (``gc.freeze``).
+   objects alive before the stream starts are frozen out of Python's garbage collector (``collector_frozen``).
 
 With onnxruntime installed, the realtime model is also exported to ONNX (in a temporary folder) and run
 through both paths beside the PyTorch model (``realtime-onnx``).
@@ -19,7 +19,6 @@ through both paths beside the PyTorch model (``realtime-onnx``).
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.util
 import json
 import tempfile
@@ -31,7 +30,7 @@ import torch
 
 from sigdae import audio, load_model
 from sigdae.enhance import Enhancer
-from sigdae.stream import StreamEnhancer
+from sigdae.stream import StreamEnhancer, collector_frozen
 
 
 def tiled(path: str, rate: int, seconds: float) -> torch.Tensor:
@@ -59,12 +58,11 @@ def stream_blocks(model, x: torch.Tensor, rate: int, blocks: int) -> dict[str, f
     block = rate // 100
     x = x[:, :blocks * block]
     times, outs = [], []
-    gc.freeze()
-    for i in range(0, x.shape[-1], block):
-        start = time.perf_counter()
-        outs.append(stream.process(x[:, i:i + block]))
-        times.append(time.perf_counter() - start)
-    gc.unfreeze()
+    with collector_frozen():
+        for i in range(0, x.shape[-1], block):
+            start = time.perf_counter()
+            outs.append(stream.process(x[:, i:i + block]))
+            times.append(time.perf_counter() - start)
     outs.append(stream.flush())
     streamed = torch.cat(outs, dim=1)
     whole = Enhancer(model, band="model").enhance_tensor(x, rate)

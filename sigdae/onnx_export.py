@@ -64,8 +64,8 @@ def _graph(module: torch.nn.Module, signal: str, in_channels: int) -> Graph:
     """What to export for a loaded model, with example inputs."""
     if hasattr(module, "frame_step"):
         graph = CausalGraph(module)
-        bins, history = module.n_fft // 2 + 1, sum(graph.step.spans)
-        examples = [(torch.randn(1, k, bins) - 3, torch.randn(1, history, graph.step.hidden)) for k in (7, 1, 30)]
+        bins, step = module.n_fft // 2 + 1, graph.step
+        examples = [(torch.randn(1, k, bins) - 3, torch.randn(1, step.history, step.hidden)) for k in (7, 1, 30)]
         axes = {"input": {0: "batch", 1: "frames"}, "past": {0: "batch"}, "output": {0: "batch", 1: "frames"},
                 "next_past": {0: "batch"}}
         return Graph(graph, examples, ["input", "past"], ["output", "next_past"], axes, GRAPH_CAUSAL)
@@ -109,7 +109,7 @@ def export_onnx(src: str | os.PathLike, dst: str | os.PathLike, note: str = "") 
         meta["window"] = "hann"
     if graph.kind == GRAPH_CAUSAL:
         meta.update(window="sqrt_hann", floor_db=repr(float(module.config.get("floor_db", -80.0))),
-                    mask_min=repr(float(module.mask_min)), history=str(sum(graph.module.step.spans)),
+                    mask_min=repr(float(module.mask_min)), history=str(graph.module.step.history),
                     hidden=str(graph.module.step.hidden))
     if note:
         meta["note"] = note

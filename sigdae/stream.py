@@ -15,13 +15,17 @@ A causal model (the bundled ``realtime`` one) streams frame by frame instead, ca
 state (:mod:`sigdae.stream_causal`): its latency is one 20 ms window, and each block costs only its own
 frames. Its output equals ``Enhancer(model, band="model")`` on the whole signal.
 
-In a real-time loop, call ``gc.freeze()`` once everything is loaded, as ``sigdae live`` does: Python's full
-garbage collection otherwise walks every object torch and the model made, 30-90 ms in one block.
+Run a real-time loop inside ``with collector_frozen():``, once everything is loaded, as ``sigdae live``
+does: Python's full garbage collection otherwise walks every object torch and the model made, 30-90 ms in
+one block.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -30,6 +34,17 @@ from sigdae.api import LoadedModel, load_model
 from sigdae.enhance import Enhancer
 from sigdae.errors import AudioError
 from sigdae.stream_causal import CausalStream
+
+
+@contextmanager
+def collector_frozen() -> Iterator[None]:
+    """Leave the objects alive now out of Python's garbage collection until the block ends, so that a full
+    collection during a stream sees only what the stream makes."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class StreamEnhancer:

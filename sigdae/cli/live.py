@@ -11,7 +11,6 @@ one chunk, printed to stderr at the start) after it came in, plus the time the m
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from sigdae.api import load_model
     from sigdae.bundled import bundled_model_path
     from sigdae.pcm_stream import PcmFormat, PcmWriter, decode, read_wav_header
-    from sigdae.stream import StreamEnhancer
+    from sigdae.stream import StreamEnhancer, collector_frozen
 
     if args.block_ms <= 0 or (args.chunk_ms is not None and args.chunk_ms <= 0):
         raise UsageError("--block-ms and --chunk-ms must be positive")
@@ -63,17 +62,13 @@ def run(args: argparse.Namespace) -> int:
               "plus computation", file=sys.stderr)
     block_bytes = max(1, round(args.block_ms / 1000 * fmt.sample_rate)) * fmt.frame_bytes
     writer = PcmWriter(sink, fmt, wav=not args.raw)
-    # A full garbage collection walks every object alive, torch's and the model's included: 30-90 ms, which
-    # would be a dropout. Frozen, they are left out, and a collection sees only what the stream makes.
-    gc.freeze()
     try:
-        while data := source.read(block_bytes):
-            writer.write(stream.process(decode(data, fmt)).numpy())
-        writer.write(stream.flush().numpy())
+        with collector_frozen():  # a full collection over torch's objects would be a dropout
+            while data := source.read(block_bytes):
+                writer.write(stream.process(decode(data, fmt)).numpy())
+            writer.write(stream.flush().numpy())
     except BrokenPipeError:  # the reader went away: stop quietly (Python would complain at exit on flushing)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    finally:
-        gc.unfreeze()
     writer.close()
     return 0

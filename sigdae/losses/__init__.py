@@ -1,10 +1,10 @@
 """Reconstruction losses, their combination from a spec, and weight regularisation.
 
 Built-ins: ``mse``, ``l1``, ``bce``, ``psnr``, ``charbonnier``, ``si_sdr`` (``pointwise``), ``stft``,
-``spectral``, ``compressed`` (``spectral``), ``perceptual`` (``perceptual``) and ``stoi`` (``intelligibility``).
-Importing this package registers them all in ``LOSSES``; other packages add losses with
-:func:`register_loss` or through the ``sigdae.losses`` entry-point group. ``build_loss("l1*1.0 + stft*0.5")`` combines registered losses
-(see :mod:`sigdae.losses.base`).
+``spectral``, ``compressed`` (``spectral``), ``perceptual`` (``perceptual``) and ``stoi``
+(``intelligibility``). Importing this package registers them all in ``LOSSES``; other packages add losses
+with :func:`register_loss` or through the ``sigdae.losses`` entry-point group.
+``build_loss("l1*1.0 + stft*0.5")`` combines registered losses (see :mod:`sigdae.losses.base`).
 """
 
 from sigdae.errors import LossError

@@ -50,27 +50,31 @@ class STOILoss(Loss):
         self.sample_rate, self.eps = sample_rate, float(eps)
         self.bands = third_octave_bands()
 
-    def envelopes(self, rows: torch.Tensor) -> torch.Tensor:
-        """(rows, T) at 10 kHz -> (rows, bands, frames) band magnitudes."""
+    def power(self, rows: torch.Tensor) -> torch.Tensor:
+        """(rows, T) at 10 kHz -> (rows, bins, frames) power spectra of the Hann-windowed frames."""
         spec = stft_complex(rows, _FFT, _FRAME // 2, _FRAME)
-        power = spec.real.pow(2) + spec.imag.pow(2)
-        return (self.bands.to(rows.device) @ power).clamp(min=self.eps).sqrt()
+        return spec.real.pow(2) + spec.imag.pow(2)
 
-    def active_frames(self, rows: torch.Tensor) -> torch.Tensor:
-        """(rows, frames) 1.0 where a frame of (rows, T) at 10 kHz is within 40 dB of the row's loudest."""
-        window = torch.hann_window(_FRAME, device=rows.device, dtype=rows.dtype)
-        padded = torch.nn.functional.pad(rows, (_FRAME // 2, _FRAME // 2))
-        frames = padded.unfold(-1, _FRAME, _FRAME // 2) * window
-        energy_db = 10.0 * torch.log10(frames.pow(2).sum(dim=-1) + self.eps)
-        return (energy_db > energy_db.amax(dim=-1, keepdim=True) - _DYNAMIC_RANGE_DB).to(rows.dtype)
+    def envelopes(self, power: torch.Tensor) -> torch.Tensor:
+        """Power spectra -> (rows, bands, frames) band magnitudes."""
+        return (self.bands.to(power.device) @ power).clamp(min=self.eps).sqrt()
+
+    def active_frames(self, power: torch.Tensor) -> torch.Tensor:
+        """(rows, frames) 1.0 where a frame is within 40 dB of the row's loudest; its energy is read from its
+        one-sided power spectrum (Parseval)."""
+        sides = torch.full((power.shape[1],), 2.0 / _FFT, device=power.device, dtype=power.dtype)
+        sides[0] = sides[-1] = 1.0 / _FFT
+        energy_db = 10.0 * torch.log10(sides @ power + self.eps)
+        return (energy_db > energy_db.amax(dim=-1, keepdim=True) - _DYNAMIC_RANGE_DB).to(power.dtype)
 
     def correlation(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """(rows,) mean clipped-envelope correlation of (rows, T) at ``sample_rate``, over the segments and bands
         of the active frames."""
         if self.sample_rate != _RATE:
             pred, target = (AF.resample(x, self.sample_rate, _RATE) for x in (pred, target))
-        deg, ref = self.envelopes(pred), self.envelopes(target)
-        active = self.active_frames(target)[:, : ref.shape[-1]]
+        target_power = self.power(target)
+        deg, ref = self.envelopes(self.power(pred)), self.envelopes(target_power)
+        active = self.active_frames(target_power)
         # active frames first, in order (a stable sort), so that segments join them across pauses as STOI does
         order = torch.sort(1.0 - active, dim=-1, stable=True).indices[:, None, :].expand_as(ref)
         deg, ref = deg.gather(-1, order), ref.gather(-1, order)

@@ -119,6 +119,11 @@ class FrameStep:
         return [block.span for block in self.blocks]
 
     @property
+    def history(self) -> int:
+        """Past frames of all blocks together (the ONNX graph's ``past`` packs them along time)."""
+        return sum(self.spans)
+
+    @property
     def hidden(self) -> int:
         """Channels of each block's past."""
         return self.blocks[0].taps.shape[1]
