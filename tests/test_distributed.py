@@ -81,7 +81,8 @@ def test_runs_api_launches_and_resumes_a_group(tmp_path, monkeypatch):
     run = RunDir(tmp_path / "group")
     manage.launch_run(CONFIG, run.path, processes=2)  # as the TUI's new-run form does for "all N GPUs"
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and run.read_status().status not in ("finished", "failed"):
+    # run.json says "finished" a moment before the exiting trainer lets go of the folder's lock
+    while time.monotonic() < deadline and run.effective_status() not in ("finished", "failed"):
         time.sleep(0.2)
     status = run.read_status()
     assert status.status == "finished" and status.processes == 2, run.log_file.read_text()[-2000:]
