@@ -1,5 +1,6 @@
 """GPU figures: inference with the bundled speech model (one long file, a folder of short files, and how far
-each inference precision on the GPU is from fp32 on the CPU) and training throughput of the MNIST and
+each inference precision on the GPU is from fp32 on the CPU), the CPU folder throughput of ``--jobs 2`` against
+``--jobs 1`` on its cores, and training throughput of the MNIST and
 speech recipes (``gpu_training.py``). Runs on the CPU too (``--device cpu``, small
 sizes), which is how its parts are tested.
 
@@ -59,6 +60,21 @@ def whole_process(args: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
+def cpu_jobs(folder: Path, results: Path, files: int, figures: dict) -> None:
+    """Folder throughput on the CPU, ``--jobs 1`` against ``--jobs 2``, on the first ``files`` short clips."""
+    subset = results / "jobs_in"
+    subset.mkdir(parents=True, exist_ok=True)
+    for clip in sorted(folder.glob("*.wav"))[:files]:
+        if not (subset / clip.name).exists():
+            os.link(clip, subset / clip.name)
+    for jobs in (1, 2):
+        figures[f"cpu_jobs{jobs}_s"] = round(whole_process(
+            ["denoise", str(subset), str(results / f"jobs{jobs}"), "--device", "cpu", "--jobs", str(jobs),
+             "--overwrite", "--quiet"]), 3)
+    figures["cpu_jobs_files"] = len(list(subset.glob("*.wav")))
+    figures["cpu_jobs2_throughput_ratio"] = round(figures["cpu_jobs1_s"] / figures["cpu_jobs2_s"], 3)
+
+
 def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -115,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=500, help="short files in the folder (default 500)")
     parser.add_argument("--data", help="where to write the test audio (default: OUT/data)")
     parser.add_argument("--cpu-threads", type=int, default=os.cpu_count(), help="threads of the CPU baseline")
+    parser.add_argument("--jobs-files", type=int, default=200,
+                        help="short files for the CPU --jobs 1 against --jobs 2 comparison (0: skip)")
     parser.add_argument("--mnist-seconds", type=float, default=60.0,
                         help="training time of each MNIST recipe for its throughput and test PSNR (0: skip)")
     parser.add_argument("--speech-seconds", type=float, default=20.0,
@@ -138,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     figures["short_whole_process_s"] = round(whole_process(
         ["denoise", str(folder), str(results / "short"), "--device", args.device, "--overwrite", "--quiet"]), 3)
     in_process(long_file, folder, args.device, figures)
+    if args.jobs_files:
+        cpu_jobs(folder, results, args.jobs_files, figures)
     sys.path.insert(0, str(Path(__file__).parent))
     import gpu_training
 

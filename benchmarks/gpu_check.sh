@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# GPU figures (inference with the bundled speech model; training throughput of the MNIST and speech recipes,
+# GPU figures (inference with the bundled speech model; CPU folder throughput of --jobs 2 against --jobs 1;
+# training throughput of the MNIST and speech recipes,
 # and MNIST test PSNR after 60 s of training) on a machine with a CUDA GPU and PyTorch already installed
 # (torch and torchaudio). Python packages sigdae needs that such a machine may lack travel as
 # wheels in .whl/ at the repository root; make them where pip can reach PyPI, for the GPU machine's Python

@@ -218,7 +218,9 @@ def test_gpu_check_runs_its_parts_on_the_cpu(tmp_path, monkeypatch):
     assert figures["precision_fp32_max_abs_diff_vs_cpu_fp32"] == 0.0
     assert figures["precision_fp16_max_abs_diff_vs_cpu_fp32"] < 1e-3
     assert figures["long_in_process_batch1_s"] > 0 and figures["short_in_process_enhance_many_s"] > 0
-    assert gpu_check.whole_process(["--version"]) > 0
+    gpu_check.cpu_jobs(folder, tmp_path / "results", 2, figures)
+    assert figures["cpu_jobs_files"] == 2 and figures["cpu_jobs2_throughput_ratio"] > 0
+    assert len(list((tmp_path / "results" / "jobs2").glob("*.wav"))) == 2
 
 
 def test_gpu_check_training_part_runs_on_the_cpu(tmp_path):
