@@ -26,6 +26,7 @@ from sigdae.bundled import bundled_model_path  # noqa: F401  (its long-standing 
 AUDIO_EXTS = set(audio.AUDIO_EXTENSIONS)
 
 
+DEFAULT_CHUNK_SECONDS = 15.0  # unless the model says what suits it
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 CUDA_BATCH_CHUNKS = 16  # chunks of 15 s per model call on a GPU: a few GB of activations at most
 
@@ -33,7 +34,8 @@ CUDA_BATCH_CHUNKS = 16  # chunks of 15 s per model call on a GPU: a few GB of ac
 class Enhancer:
     """Chunked, seam-free enhancement of audio files and tensors with a waveform model.
 
-    ``batch_chunks`` chunks of equal length go through the model in one call (default: 1 on the CPU, which
+    ``chunk_seconds`` defaults to the model's ``chunk_seconds`` attribute, else 15 s. ``batch_chunks`` chunks
+    of equal length go through the model in one call (default: 1 on the CPU, which
     keeps outputs bit-identical to one-by-one processing; 16 on CUDA). ``precision`` is ``fp32``, ``fp16`` or
     ``bf16`` (autocast), or ``auto`` (default): fp16 on CUDA, whose outputs stay within 1e-3 of fp32
     (measured by ``benchmarks/gpu_check.py``), and fp32 elsewhere.
@@ -43,7 +45,7 @@ class Enhancer:
     is the model's band alone, resampled back. Inputs at or below the model's rate are the same either way.
     """
 
-    def __init__(self, model: LoadedModel, chunk_seconds: float = 15.0, strength: float = 1.0,
+    def __init__(self, model: LoadedModel, chunk_seconds: float | None = None, strength: float = 1.0,
                  batch_chunks: int | None = None, precision: str = "auto", band: str = "full"):
         if model.signal != "waveform" or not model.sample_rate:
             raise ModelError(f"{model.path} is not a speech (waveform) model with a sample rate "
@@ -57,7 +59,10 @@ class Enhancer:
         if batch_chunks is not None and batch_chunks < 1:
             raise ModelError(f"batch_chunks must be at least 1, got {batch_chunks}")
         self.model, self.rate, self.strength = model, int(model.sample_rate), strength
-        self.chunk_seconds, self.band = chunk_seconds, band
+        self.band = band
+        if chunk_seconds is not None and chunk_seconds <= 0:
+            raise ModelError(f"chunk_seconds must be positive, got {chunk_seconds}")
+        self.chunk_seconds = chunk_seconds or float(getattr(model.module, "chunk_seconds", DEFAULT_CHUNK_SECONDS))
         self._splits: dict[int, BandSplit] = {}
         self.on_gpu = model.device.type == "cuda"
         self.precision = ("fp16" if self.on_gpu else "fp32") if precision == "auto" else precision

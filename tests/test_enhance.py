@@ -11,6 +11,7 @@ import torch
 
 from sigdae import checkpoint
 from sigdae.api import load_model
+from sigdae.errors import ModelError
 from sigdae.enhance import Enhancer
 from sigdae.models import build_model
 
@@ -53,6 +54,15 @@ def test_chunked_equals_whole(tmp_path, name, config, rate):
     chunked = Enhancer(model, chunk_seconds=0.8).enhance_tensor(x, rate)
     assert len(list(Enhancer(model, chunk_seconds=0.8).chunks(x.shape[-1], rate))) >= 5
     assert torch.allclose(whole, chunked, atol=1e-5), float((whole - chunked).abs().max())
+
+
+def test_chunk_length_comes_from_the_model_unless_given(tmp_path, spectral):
+    causal = load_model(_model_file(tmp_path, "causal_mask", width=8, hidden=16, layers=2, stacks=1),
+                        device="cpu")
+    assert Enhancer(spectral).chunk_seconds == 15.0 and Enhancer(causal).chunk_seconds == 60.0
+    assert Enhancer(causal, chunk_seconds=2.0).chunk_seconds == 2.0
+    with pytest.raises(ModelError, match="chunk_seconds must be positive"):
+        Enhancer(causal, chunk_seconds=0)
 
 
 @pytest.mark.parametrize("rate, channels, ext, subtype", [
