@@ -64,14 +64,15 @@ def cpu_jobs(folder: Path, results: Path, files: int, figures: dict) -> None:
     """Folder throughput on the CPU, ``--jobs 1`` against ``--jobs 2``, on the first ``files`` short clips."""
     subset = results / "jobs_in"
     subset.mkdir(parents=True, exist_ok=True)
-    for clip in sorted(folder.glob("*.wav"))[:files]:
+    clips = sorted(folder.glob("*.wav"))[:files]
+    for clip in clips:
         if not (subset / clip.name).exists():
             os.link(clip, subset / clip.name)
     for jobs in (1, 2):
         figures[f"cpu_jobs{jobs}_s"] = round(whole_process(
             ["denoise", str(subset), str(results / f"jobs{jobs}"), "--device", "cpu", "--jobs", str(jobs),
              "--overwrite", "--quiet"]), 3)
-    figures["cpu_jobs_files"] = len(list(subset.glob("*.wav")))
+    figures["cpu_jobs_files"] = len(clips)
     figures["cpu_jobs2_throughput_ratio"] = round(figures["cpu_jobs1_s"] / figures["cpu_jobs2_s"], 3)
 
 

@@ -25,10 +25,9 @@ from sigdae.bundled import bundled_model_path  # noqa: F401  (its long-standing 
 
 AUDIO_EXTS = set(audio.AUDIO_EXTENSIONS)
 
-
 DEFAULT_CHUNK_SECONDS = 15.0  # unless the model says what suits it
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-CUDA_BATCH_CHUNKS = 16  # chunks of 15 s per model call on a GPU: a few GB of activations at most
+CUDA_BATCH_CHUNKS = 16  # chunks per model call on a GPU: a few GB of activations at most (speech, 15 s each)
 
 
 class Enhancer:

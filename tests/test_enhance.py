@@ -11,8 +11,8 @@ import torch
 
 from sigdae import checkpoint
 from sigdae.api import load_model
-from sigdae.errors import ModelError
 from sigdae.enhance import Enhancer
+from sigdae.errors import ModelError
 from sigdae.models import build_model
 
 

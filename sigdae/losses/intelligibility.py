@@ -49,6 +49,9 @@ class STOILoss(Loss):
         super().__init__(sample_rate=sample_rate, eps=eps)
         self.sample_rate, self.eps = sample_rate, float(eps)
         self.bands = third_octave_bands()
+        # a frame's energy from its one-sided power spectrum (Parseval): the bins in between count twice
+        self.parseval = torch.full((_FFT // 2 + 1,), 2.0 / _FFT)
+        self.parseval[0] = self.parseval[-1] = 1.0 / _FFT
 
     def power(self, rows: torch.Tensor) -> torch.Tensor:
         """(rows, T) at 10 kHz -> (rows, bins, frames) power spectra of the Hann-windowed frames."""
@@ -60,11 +63,8 @@ class STOILoss(Loss):
         return (self.bands.to(power.device) @ power).clamp(min=self.eps).sqrt()
 
     def active_frames(self, power: torch.Tensor) -> torch.Tensor:
-        """(rows, frames) 1.0 where a frame is within 40 dB of the row's loudest; its energy is read from its
-        one-sided power spectrum (Parseval)."""
-        sides = torch.full((power.shape[1],), 2.0 / _FFT, device=power.device, dtype=power.dtype)
-        sides[0] = sides[-1] = 1.0 / _FFT
-        energy_db = 10.0 * torch.log10(sides @ power + self.eps)
+        """(rows, frames) 1.0 where a frame is within 40 dB of the row's loudest."""
+        energy_db = 10.0 * torch.log10(self.parseval.to(power) @ power + self.eps)
         return (energy_db > energy_db.amax(dim=-1, keepdim=True) - _DYNAMIC_RANGE_DB).to(power.dtype)
 
     def correlation(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -25,7 +25,7 @@ class CausalFraming:
     hop: int
     # Files go through in chunks, each after the model's whole past (2.5 s for the bundled model) computed
     # again: long chunks recompute less, and a minute of a small causal model's activations is cheap (the
-    # bundled one peaks about 40 MB higher on 60 s chunks than on 15 s ones).
+    # bundled one peaks about 35 MB higher on 60 s chunks than on 15 s ones).
     chunk_seconds = 60.0
 
     def init_framing(self, n_fft: int, hop: int, floor_db: float, mask_min: float) -> None:
