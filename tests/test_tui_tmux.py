@@ -64,13 +64,13 @@ class Tmux:
         Keys bound to actions (Tab, Ctrl+U) take effect after the characters typed right behind them, so
         each waits for its effect before the next keys go."""
         self.keys("C-u")
-        wait_until(lambda: self.field_line(label) == label, 10, f"{label} to be cleared", shows=self.screen)
+        wait_until(lambda: self.field_line(label) == label, 30, f"{label} to be cleared", shows=self.screen)
         self.keys(*value)
-        self.wait_for(rf"{re.escape(label)}\s+{re.escape(value)}\b", 10)
+        self.wait_for(rf"{re.escape(label)}\s+{re.escape(value)}\b", 30)
 
     def fill(self, label: str, value: str) -> None:
         """Wait until the field ``label`` has the focus, then type ``value`` over its text."""
-        wait_until(lambda: self.cursor_line().strip().startswith(label), 10, f"the focus on {label}",
+        wait_until(lambda: self.cursor_line().strip().startswith(label), 30, f"the focus on {label}",
                    shows=self.screen, poll_s=0.1)
         self.retype(label, value)
 
@@ -98,7 +98,7 @@ def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
     runs_dir = tmp_path / "runs"
     command = f"cd {tmp_path} && {SIGDAE} tui --runs-dir {runs_dir}"
     tmux.start(command)
-    tmux.wait_for(r"No runs in", 20)
+    tmux.wait_for(r"No runs in", 60)
 
     tmux.keys("n")
     tmux.wait_for(r"p: float = 1.0", 60)  # the corruption help: the form is built and checked
@@ -109,7 +109,7 @@ def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
                                (3, "Train images (0=all)", "512"), (1, "Val images (0=all)", "256")):
         tmux.keys(*["Tab"] * tabs)
         tmux.fill(label, value)
-    form = tmux.wait_for(r"Val images \(0=all\)\s+256", 10).string
+    form = tmux.wait_for(r"Val images \(0=all\)\s+256", 30).string
     assert re.search(r"Run name\s+e2e", form) or "e2e" in form
     tmux.keys("C-s")
 
@@ -128,9 +128,9 @@ def test_tui_in_tmux_survives_a_dropped_terminal(tmp_path, tmux):
 
     before_attach = epochs_logged(run_dir)
     tmux.start(command)  # a new session re-attaches
-    tmux.wait_for(r"e2e\s+running", 20)
+    tmux.wait_for(r"e2e\s+running", 60)
     tmux.keys("Enter")
-    attached = tmux.wait_for(r"epoch (\d+)/200", 20)
+    attached = tmux.wait_for(r"epoch (\d+)/200", 60)
     assert int(attached.group(1)) >= at_kill + 2
     # the log is rebuilt from events.jsonl: epochs logged before the TUI came back are shown too
     # (which ones depends on how far training got: the panel keeps the latest lines)
