@@ -146,8 +146,8 @@ def formats(model: str, heldout: Path, out: Path) -> list[dict]:
     return rows
 
 
-def by_snr(harness_set: Path) -> str:
-    """PESQ-WB of every system on the held-out set, per input SNR (the file names carry it), as Markdown."""
+def by_snr(harness_set: Path, metric: str = "pesq_wb", digits: int = 2) -> str:
+    """One metric of every system on the held-out set, per input SNR (the file names carry it), as Markdown."""
     scores = {d.name: json.loads((d / "_scores.json").read_text())
               for d in sorted(harness_set.iterdir()) if (d / "_scores.json").is_file()}
     snrs = sorted({int(name.rsplit("__snr", 1)[1]) for name in scores.get("noisy", {})})
@@ -155,11 +155,11 @@ def by_snr(harness_set: Path) -> str:
         return ""
     rows = []
     for system, files in scores.items():
-        per = [[f["res"]["pesq_wb"] for name, f in files.items() if name.endswith(f"__snr{snr}")] for snr in snrs]
+        per = [[f["res"][metric] for name, f in files.items() if name.endswith(f"__snr{snr}")] for snr in snrs]
         rows.append((system, [sum(v) / len(v) if v else float("nan") for v in per]))
     rows.sort(key=lambda r: (r[0] != "noisy", -sum(r[1])))
     columns = [Column("system"), *(Column(f"{snr} dB", "right") for snr in snrs)]
-    return markdown_table(columns, [(system, *(f"{v:.2f}" for v in values)) for system, values in rows])
+    return markdown_table(columns, [(system, *(f"{v:.{digits}f}" for v in values)) for system, values in rows])
 
 
 def main() -> None:
@@ -186,9 +186,10 @@ def main() -> None:
             ap.error("--harness-python (the harness venv's python, from its setup.sh) is needed to run the peers")
         run_harness(Path(args.harness), args.harness_python, sets, models, out, args.reuse, args.peers)
         print((out / "harness" / "results.md").read_text())
-        table = by_snr(out / "harness" / "heldout")
-        (out / "by_snr.md").write_text(table)
-        print("### heldout PESQ-WB by input SNR\n\n" + table)
+        tables = "".join(f"### heldout {title} by input SNR\n\n{by_snr(out / 'harness' / 'heldout', metric, digits)}\n"
+                         for title, metric, digits in (("PESQ-WB", "pesq_wb", 2), ("STOI", "stoi", 3)))
+        (out / "by_snr.md").write_text(tables)
+        print(tables)
     first = args.memory_model or next(iter(models.values()))
     (out / "formats.json").write_text(json.dumps(formats(first, heldout, out), indent=1))
     if not args.skip_memory:
