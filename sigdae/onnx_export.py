@@ -4,7 +4,8 @@ A spectral-mask speech model is exported as its network: the graph maps STFT mag
 frames)`` to a gain of the same shape, and the STFT and inverse STFT stay outside the graph (they are a
 few lines of numpy: see ``examples/onnx_denoise.py``). A causal model's graph is its stream step: log
 magnitudes ``(N, frames, bins)`` and its past ``(N, history, hidden)`` in, gains and the next past out,
-so it runs frame by frame in real time. Every other model is exported whole, input to output (a waveform
+so it runs frame by frame in real time (two layouts of it, for streams and for files: see
+:mod:`sigdae.onnx_causal`). Every other model is exported whole, input to output (a waveform
 model's ``(N, C, T)``, an image model's ``(N, C, H, W)``). The model's facts (kind of graph, sample rate,
 STFT size and hop, chunking grid and reach) are stored in the file's metadata.
 """
@@ -20,6 +21,7 @@ import torch
 
 from sigdae.errors import ModelError
 from sigdae.fileio import atomic_output
+from sigdae.onnx_causal import MANY_FRAMES, CausalChannelsGraph, CausalRowsGraph, join_by_frames
 from sigdae.onnx_runtime import GRAPH_CAUSAL, GRAPH_DIRECT, GRAPH_MASK, require_onnx
 from sigdae.version import __version__
 
@@ -38,19 +40,6 @@ class MaskGraph(torch.nn.Module):
         return self.model.mask(magnitude)
 
 
-class CausalGraph(torch.nn.Module):
-    """A causal model's stream step: log magnitudes (N, K, bins) and the past of every block packed along
-    time (N, history, hidden) -> gains (N, K, bins) and the next past."""
-
-    def __init__(self, model: torch.nn.Module):
-        super().__init__()
-        self.step = model.frame_step()
-
-    def forward(self, logmag: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        gain, pasts = self.step(logmag, list(torch.split(past, self.step.spans, dim=1)), sliced=True)
-        return gain, torch.cat(pasts, dim=1)
-
-
 class Graph(NamedTuple):
     module: torch.nn.Module
     examples: list[tuple[torch.Tensor, ...]]  # the traced input first, then others to check against
@@ -58,17 +47,20 @@ class Graph(NamedTuple):
     outputs: list[str]
     axes: dict[str, dict[int, str]]
     kind: str
+    many_frames: torch.nn.Module | None = None  # a causal step's layout for long inputs (see onnx_causal)
 
 
 def _graph(module: torch.nn.Module, signal: str, in_channels: int) -> Graph:
     """What to export for a loaded model, with example inputs."""
     if hasattr(module, "frame_step"):
-        graph = CausalGraph(module)
+        graph = CausalRowsGraph(module)
         bins, step = module.n_fft // 2 + 1, graph.step
-        examples = [(torch.randn(1, k, bins) - 3, torch.randn(1, step.history, step.hidden)) for k in (7, 1, 30)]
+        examples = [(torch.randn(1, k, bins) - 3, torch.randn(1, step.history, step.hidden))
+                    for k in (7, 1, MANY_FRAMES - 1, MANY_FRAMES, 90)]
         axes = {"input": {0: "batch", 1: "frames"}, "past": {0: "batch"}, "output": {0: "batch", 1: "frames"},
                 "next_past": {0: "batch"}}
-        return Graph(graph, examples, ["input", "past"], ["output", "next_past"], axes, GRAPH_CAUSAL)
+        return Graph(graph, examples, ["input", "past"], ["output", "next_past"], axes, GRAPH_CAUSAL,
+                     CausalChannelsGraph(module))
     if hasattr(module, "mask") and hasattr(module, "n_fft"):
         example = torch.rand(1, module.n_fft // 2 + 1, 67) * 2
         axes = {"input": {0: "batch", 2: "frames"}, "output": {0: "batch", 2: "frames"}}
@@ -116,14 +108,32 @@ def export_onnx(src: str | os.PathLike, dst: str | os.PathLike, note: str = "") 
     with warnings.catch_warnings(), torch.no_grad(), atomic_output(dst) as tmp:
         warnings.simplefilter("ignore")  # tracer warnings about shape arithmetic, which the parity check covers
         try:
-            torch.onnx.export(graph.module.eval(), graph.examples[0], str(tmp), input_names=graph.inputs,
-                              output_names=graph.outputs, dynamic_axes=graph.axes, opset_version=OPSET,
-                              dynamo=False)
+            _trace(graph.module, graph, str(tmp))
+            if graph.many_frames is not None:
+                _join_many_frames(graph, str(tmp))
         except Exception as exc:
             raise ModelError(f"cannot export {model.path} to ONNX: {str(exc).splitlines()[0][:200]}") from None
         _stamp(str(tmp), meta)
         _check_parity(str(tmp), graph, model.path)
     return meta
+
+
+def _trace(module: torch.nn.Module, graph: Graph, path: str) -> None:
+    torch.onnx.export(module.eval(), graph.examples[0], path, input_names=graph.inputs,
+                      output_names=graph.outputs, dynamic_axes=graph.axes, opset_version=OPSET, dynamo=False)
+
+
+def _join_many_frames(graph: Graph, path: str) -> None:
+    """Replace the traced step at ``path`` by one that also holds the layout for long inputs."""
+    import tempfile
+
+    import onnx
+
+    with tempfile.TemporaryDirectory() as folder:
+        many = os.path.join(folder, "many.onnx")
+        _trace(graph.many_frames, graph, many)
+        joined = join_by_frames(onnx.load(path), onnx.load(many))
+    onnx.save(joined, path)
 
 
 def _stamp(path: str, meta: dict[str, str]) -> None:

@@ -73,7 +73,7 @@ class OnnxCausalMask(CausalFraming, OnnxGraph):
     """The exported stream step of a causal model inside the model's own framing
     (:mod:`sigdae.models.causal_framing`): the file path and the real-time stream, as the PyTorch model."""
 
-    chunk_seconds = 15.0  # onnxruntime ran the bundled model's files fastest in 15 s chunks (of 10, 15, 30, 60)
+    chunk_seconds = 30.0  # onnxruntime ran the bundled model's files fastest in 30 s chunks (of 15, 30, 60)
 
     def __init__(self, session, meta: dict[str, str]):
         OnnxGraph.__init__(self, session, meta)

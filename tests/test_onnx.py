@@ -124,6 +124,25 @@ def test_causal_model_exports_its_stream_step(realtime_onnx, capsys):
     assert [i.name for i in proto.graph.input] == ["input", "past"]
     assert [o.name for o in proto.graph.output] == ["output", "next_past"]
     assert not any(node.op_type in ("STFT", "DFT") for node in proto.graph.node)
+    assert [node.op_type for node in proto.graph.node][-1] == "If"  # a layout for streams, one for files
+
+
+def test_both_layouts_of_the_causal_step_give_the_model_s_gains(realtime_onnx):
+    import onnxruntime as ort
+
+    from sigdae.onnx_causal import MANY_FRAMES, CausalRowsGraph
+
+    session = ort.InferenceSession(str(realtime_onnx), providers=["CPUExecutionProvider"])
+    rows = CausalRowsGraph(load_model("realtime", device="cpu").module)
+    generator = torch.Generator().manual_seed(0)
+    for frames in (1, 2, MANY_FRAMES - 1, MANY_FRAMES, 3 * MANY_FRAMES):
+        logmag = torch.randn(2, frames, 161, generator=generator) - 3
+        past = torch.randn(2, rows.step.history, rows.step.hidden, generator=generator)
+        with torch.no_grad():
+            want = rows(logmag, past)
+        got = session.run(None, {"input": logmag.numpy(), "past": past.numpy()})
+        for g, w in zip(got, want):
+            assert g.shape == tuple(w.shape) and np.abs(g - w.numpy()).max() < 1e-4, frames
 
 
 @pytest.mark.parametrize("rate, channels", [(16000, 1), (48000, 2)])
