@@ -2,8 +2,8 @@
 
 A stream sends one or two frames a call, where the cost is the number of operations: the frame-row layout
 of :mod:`sigdae.models.causal_step` (each dilated conv as one slice, product and sum per tap) is fastest
-there. A file's chunk sends thousands, where the cost is arithmetic and memory: channels first, with
-onnxruntime's own 1x1 and depthwise convolutions, takes about 30 % less time. The exported graph holds
+there. A file's chunk sends thousands, where the cost is arithmetic and memory: its channels-first
+``columns``, with onnxruntime's own 1x1 and depthwise convolutions, takes about 30 % less time. The exported graph holds
 both and picks by the input's frame count, so one file serves streams and files. The interface is the
 same either way: log magnitudes ``(N, frames, bins)`` and the past ``(N, history, hidden)`` in, gains
 and the next past out.
@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from sigdae.models.causal_step import FrameStep
 
 MANY_FRAMES = 32  # from this many frames a call, the channels-first layout is the faster one
 
 
 class CausalRowsGraph(torch.nn.Module):
-    """The stream step in frame rows, the past of every block packed along time."""
+    """A causal model's stream step (``model.frame_step()``) in frame rows, the past of every block packed
+    along time."""
 
-    def __init__(self, model: torch.nn.Module):
+    def __init__(self, step: FrameStep):
         super().__init__()
-        self.step = model.frame_step()
+        self.step = step
 
     def forward(self, logmag: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         gain, pasts = self.step(logmag, list(torch.split(past, self.step.spans, dim=1)), sliced=True)
@@ -31,23 +33,11 @@ class CausalRowsGraph(torch.nn.Module):
 
 
 class CausalChannelsGraph(CausalRowsGraph):
-    """The same step channels first: every layer a convolution over (N, channels, frames)."""
+    """The same step channels first (``FrameStep.columns``): every layer a convolution."""
 
     def forward(self, logmag: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        step = self.step
-        x = F.conv1d(logmag.transpose(1, 2), step.inputs.T[:, :, None], step.inputs_bias)
-        nexts = []
-        for block, block_past in zip(step.blocks, torch.split(past.transpose(1, 2), step.spans, dim=2)):
-            h = F.leaky_relu(F.conv1d(x, block.expand.T[:, :, None], block.expand_bias), block.expand_slope)
-            joined = torch.cat([block_past, h], dim=2)
-            taps = block.taps.T.unsqueeze(1)  # (hidden, 1, kernel)
-            y = F.conv1d(joined, taps, block.taps_bias, dilation=block.dilation, groups=taps.shape[0])
-            y = F.leaky_relu(y, block.taps_slope)
-            x = F.conv1d(y, block.project.T[:, :, None], block.project_bias) + x
-            nexts.append(joined[:, :, -block.span:])
-        x = F.leaky_relu(x, step.output_slope)
-        gain = torch.sigmoid(F.conv1d(x, step.outputs.T[:, :, None], step.outputs_bias))
-        return gain.transpose(1, 2), torch.cat(nexts, dim=2).transpose(1, 2)
+        gain, pasts = self.step.columns(logmag, list(torch.split(past.transpose(1, 2), self.step.spans, dim=2)))
+        return gain, torch.cat(pasts, dim=2).transpose(1, 2)
 
 
 def _branch(model, prefix: str, outer: set[str]):
@@ -58,22 +48,21 @@ def _branch(model, prefix: str, outer: set[str]):
     def name(value: str) -> str:
         return value if value in outer or not value else prefix + value
 
-    nodes = []
-    for node in model.graph.node:
-        copy = onnx.NodeProto()
-        copy.CopyFrom(node)
-        copy.name = prefix + node.name
-        copy.input[:] = [name(v) for v in node.input]
-        copy.output[:] = [name(v) for v in node.output]
-        nodes.append(copy)
-    renamed = []
-    for item in [*model.graph.initializer, *model.graph.output]:
+    def renamed(item):
         copy = type(item)()
         copy.CopyFrom(item)
-        copy.name = name(item.name)
-        renamed.append(copy)
-    inits, outputs = renamed[:len(model.graph.initializer)], renamed[len(model.graph.initializer):]
-    return helper.make_graph(nodes, prefix.rstrip("/"), [], outputs, initializer=inits)
+        if isinstance(item, onnx.NodeProto):
+            copy.name = prefix + item.name
+            copy.input[:] = [name(v) for v in item.input]
+            copy.output[:] = [name(v) for v in item.output]
+        else:
+            copy.name = name(item.name)
+        return copy
+
+    graph = model.graph
+    return helper.make_graph([renamed(node) for node in graph.node], prefix.rstrip("/"), [],
+                             [renamed(value) for value in graph.output],
+                             initializer=[renamed(init) for init in graph.initializer])
 
 
 def join_by_frames(few, many, threshold: int = MANY_FRAMES):

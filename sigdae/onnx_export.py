@@ -53,14 +53,13 @@ class Graph(NamedTuple):
 def _graph(module: torch.nn.Module, signal: str, in_channels: int) -> Graph:
     """What to export for a loaded model, with example inputs."""
     if hasattr(module, "frame_step"):
-        graph = CausalRowsGraph(module)
-        bins, step = module.n_fft // 2 + 1, graph.step
+        bins, step = module.n_fft // 2 + 1, module.frame_step()
         examples = [(torch.randn(1, k, bins) - 3, torch.randn(1, step.history, step.hidden))
                     for k in (7, 1, MANY_FRAMES - 1, MANY_FRAMES, 90)]
         axes = {"input": {0: "batch", 1: "frames"}, "past": {0: "batch"}, "output": {0: "batch", 1: "frames"},
                 "next_past": {0: "batch"}}
-        return Graph(graph, examples, ["input", "past"], ["output", "next_past"], axes, GRAPH_CAUSAL,
-                     CausalChannelsGraph(module))
+        return Graph(CausalRowsGraph(step), examples, ["input", "past"], ["output", "next_past"], axes,
+                     GRAPH_CAUSAL, CausalChannelsGraph(step))
     if hasattr(module, "mask") and hasattr(module, "n_fft"):
         example = torch.rand(1, module.n_fft // 2 + 1, 67) * 2
         axes = {"input": {0: "batch", 2: "frames"}, "output": {0: "batch", 2: "frames"}}
@@ -105,47 +104,40 @@ def export_onnx(src: str | os.PathLike, dst: str | os.PathLike, note: str = "") 
                     hidden=str(graph.module.step.hidden))
     if note:
         meta["note"] = note
+    import onnx
+
     with warnings.catch_warnings(), torch.no_grad(), atomic_output(dst) as tmp:
         warnings.simplefilter("ignore")  # tracer warnings about shape arithmetic, which the parity check covers
         try:
-            _trace(graph.module, graph, str(tmp))
+            proto = _traced(graph.module, graph)
             if graph.many_frames is not None:
-                _join_many_frames(graph, str(tmp))
+                proto = join_by_frames(proto, _traced(graph.many_frames, graph))
         except Exception as exc:
             raise ModelError(f"cannot export {model.path} to ONNX: {str(exc).splitlines()[0][:200]}") from None
-        _stamp(str(tmp), meta)
+        _stamp(proto, meta)
+        onnx.save(proto, str(tmp))
         _check_parity(str(tmp), graph, model.path)
     return meta
 
 
-def _trace(module: torch.nn.Module, graph: Graph, path: str) -> None:
-    torch.onnx.export(module.eval(), graph.examples[0], path, input_names=graph.inputs,
+def _traced(module: torch.nn.Module, graph: Graph):
+    """The ONNX model of ``module`` traced on the graph's first example, in memory."""
+    import io
+
+    import onnx
+
+    buffer = io.BytesIO()
+    torch.onnx.export(module.eval(), graph.examples[0], buffer, input_names=graph.inputs,
                       output_names=graph.outputs, dynamic_axes=graph.axes, opset_version=OPSET, dynamo=False)
+    return onnx.load_from_string(buffer.getvalue())
 
 
-def _join_many_frames(graph: Graph, path: str) -> None:
-    """Replace the traced step at ``path`` by one that also holds the layout for long inputs."""
-    import tempfile
-
-    import onnx
-
-    with tempfile.TemporaryDirectory() as folder:
-        many = os.path.join(folder, "many.onnx")
-        _trace(graph.many_frames, graph, many)
-        joined = join_by_frames(onnx.load(path), onnx.load(many))
-    onnx.save(joined, path)
-
-
-def _stamp(path: str, meta: dict[str, str]) -> None:
-    import onnx
-
-    proto = onnx.load(path)
+def _stamp(proto, meta: dict[str, str]) -> None:
     del proto.metadata_props[:]
     for key, value in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     proto.doc_string = "sigdae model: " + json.dumps(meta, sort_keys=True)
-    onnx.save(proto, path)
 
 
 def _check_parity(path: str, graph: Graph, source: str) -> None:

@@ -133,7 +133,7 @@ def test_both_layouts_of_the_causal_step_give_the_model_s_gains(realtime_onnx):
     from sigdae.onnx_causal import MANY_FRAMES, CausalRowsGraph
 
     session = ort.InferenceSession(str(realtime_onnx), providers=["CPUExecutionProvider"])
-    rows = CausalRowsGraph(load_model("realtime", device="cpu").module)
+    rows = CausalRowsGraph(load_model("realtime", device="cpu").module.frame_step())
     generator = torch.Generator().manual_seed(0)
     for frames in (1, 2, MANY_FRAMES - 1, MANY_FRAMES, 3 * MANY_FRAMES):
         logmag = torch.randn(2, frames, 161, generator=generator) - 3

@@ -5,6 +5,10 @@ not arithmetic. The step therefore works on frames laid out as rows (B, K, C): b
 into the 1x1 convs next to them, each 1x1 conv is one ``addmm``, and a dilated depthwise conv is one
 product and sum over a strided view of its past. The result equals the training layout's to float
 rounding; batch norms use their running statistics, as in evaluation.
+
+``columns`` runs the same step channels first, (B, C, K), every layer a convolution: slower for one or two
+frames, faster for many, where the cost is arithmetic rather than the number of operations (the ONNX
+export holds both; see :mod:`sigdae.onnx_causal`).
 """
 
 from __future__ import annotations
@@ -101,6 +105,15 @@ class BlockStep:
         out = torch.addmm(self.project_bias, y.reshape(b * k, -1), self.project).view(b, k, width)
         return out.add_(x), joined[:, -self.span:]
 
+    def columns(self, x: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """As a call, channels first: (B, width, K) and the past (B, hidden, span)."""
+        h = F.leaky_relu(F.conv1d(x, self.expand.T[:, :, None], self.expand_bias), self.expand_slope)
+        joined = torch.cat([past, h], dim=2)
+        taps = self.taps.T.unsqueeze(1)  # (hidden, 1, kernel)
+        y = F.conv1d(joined, taps, self.taps_bias, dilation=self.dilation, groups=taps.shape[0])
+        y = F.leaky_relu(y, self.taps_slope)
+        return F.conv1d(y, self.project.T[:, :, None], self.project_bias) + x, joined[:, :, -self.span:]
+
 
 @dataclass
 class FrameStep:
@@ -144,3 +157,15 @@ class FrameStep:
         x = F.leaky_relu(x, self.output_slope)
         gain = torch.addmm(self.outputs_bias, x.reshape(b * k, -1), self.outputs).view(b, k, bins)
         return torch.sigmoid(gain), new_pasts
+
+    def columns(self, logmag: torch.Tensor, pasts: list[torch.Tensor]) -> tuple[torch.Tensor, list]:
+        """As a call, channels first inside: (B, K, bins) log magnitudes and each block's past laid out
+        (B, hidden, span) -> (B, K, bins) gains and the new pasts, laid out the same."""
+        x = F.conv1d(logmag.transpose(1, 2), self.inputs.T[:, :, None], self.inputs_bias)
+        new_pasts = []
+        for block, past in zip(self.blocks, pasts):
+            x, past = block.columns(x, past)
+            new_pasts.append(past)
+        x = F.leaky_relu(x, self.output_slope)
+        gain = F.conv1d(x, self.outputs.T[:, :, None], self.outputs_bias)
+        return torch.sigmoid(gain).transpose(1, 2), new_pasts
