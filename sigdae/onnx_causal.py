@@ -3,10 +3,10 @@
 A stream sends one or two frames a call, where the cost is the number of operations: the frame-row layout
 of :mod:`sigdae.models.causal_step` (each dilated conv as one slice, product and sum per tap) is fastest
 there. A file's chunk sends thousands, where the cost is arithmetic and memory: its channels-first
-``columns``, with onnxruntime's own 1x1 and depthwise convolutions, takes about 30 % less time. The exported graph holds
-both and picks by the input's frame count, so one file serves streams and files. The interface is the
-same either way: log magnitudes ``(N, frames, bins)`` and the past ``(N, history, hidden)`` in, gains
-and the next past out.
+``columns``, with onnxruntime's own 1x1 and depthwise convolutions, takes about 30 % less time. The
+exported graph holds both and picks by the input's frame count, so one file serves streams and files.
+The interface is the same either way: log magnitudes ``(N, frames, bins)`` and the past
+``(N, history, hidden)`` in, gains and the next past out.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def join_by_frames(few, many, threshold: int = MANY_FRAMES):
 
     outer = {value.name for value in few.graph.input}
     nodes = [
-        helper.make_node("Shape", ["input"], ["frames"], start=1, end=2),
+        helper.make_node("Shape", [few.graph.input[0].name], ["frames"], start=1, end=2),
         helper.make_node("Constant", [], ["fewest_many"], value=numpy_helper.from_array(
             np.array([threshold], np.int64))),
         helper.make_node("GreaterOrEqual", ["frames", "fewest_many"], ["many_frames_1"]),
