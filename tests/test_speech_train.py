@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from sigdae.cli import main
@@ -94,6 +95,21 @@ def test_auto_chain_adds_rumble_and_tones_only_when_asked(tmp_path):
     noise = parse(spec).steps[1]
     assert [c.name for c in noise.choices[-2:]] == ["rumble", "tones"] and noise.weights[-2:] == [0.5, 0.25]
     assert all(list(c.snr_db) == [-5.0, 20.0] for c in noise.choices[-2:])
+
+
+def test_auto_chain_weights_each_noise_type_and_leaves_out_those_at_zero(tmp_path):
+    from sigdae.corruptions.spec import parse
+    from sigdae.tasks import TaskError, get_task
+
+    data = {"noise_dirs": [str(tmp_path)], "clean_dirs": [str(tmp_path)], "snr_db": [-5.0, 7.0]}
+    noise = parse(auto_corruption(data)).steps[1]
+    assert [c.name for c in noise.choices] == ["noise_file", "babble", *["colored_noise"] * 3]
+    assert noise.weights == [3.0, 1.0, 0.5, 0.5, 0.5] and list(noise.choices[1].snr_db) == [0.0, 20.0]
+    noise = parse(auto_corruption({**data, "recorded": 4, "colored": 0.4, "babble_snr_db": [0.0, 15.0]})).steps[1]
+    assert noise.weights == [4.0, 1.0, 0.4, 0.4, 0.4] and list(noise.choices[1].snr_db) == [0.0, 15.0]
+    assert parse(auto_corruption({**data, "babble": 0, "colored": 0})).steps[1].name == "noise_file"
+    with pytest.raises(TaskError, match="no noise"):
+        get_task("speech-spec").default_corruption({**data, "recorded": 0, "babble": 0, "colored": 0})
 
 
 def test_auto_chain_gates_recordings_into_events_only_when_asked(tmp_path):

@@ -27,6 +27,14 @@ FOLDER_SETTINGS = (("clean_dirs", "--clean-dir"), ("noise_dirs", "--noise-dir"),
                    ("pairs_dir", "--pairs-dir"))
 
 
+def _noise_weight(data: dict[str, Any], kind: str) -> float:
+    """``data.<kind>``, the weight of one noise type of the auto corruption: a number >= 0 (0: off)."""
+    value = data[kind]
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise TaskError(f"data.{kind}={value!r} must be a weight >= 0 (0: off)")
+    return float(value)
+
+
 def waveform_metrics(pred: torch.Tensor, clean: torch.Tensor) -> dict[str, torch.Tensor]:
     from sigdae.metrics import si_sdr
 
@@ -40,7 +48,8 @@ class SpeechTask(Task):
         "val_fraction": 0.1, "split_seed": 0, "segment_seconds": 2.0, "segments_per_epoch": 0,
         "val_seconds": 4.0, "val_segments": 48, "level_db": [-35.0, -15.0], "eq_db": 0.0, "speed": [1.0, 1.0],
         "snr_db": [-5.0, 20.0], "noise_eq_db": 0.0, "noise_speed": [1.0, 1.0], "noise_level_db": 0.0,
-        "noise_events": 0.0, "rumble": 0.0, "tones": 0.0, "cache_mb": 1024.0, "noise_cache_mb": 256.0,
+        "noise_events": 0.0, "recorded": 3.0, "babble": 1.0, "colored": 0.5, "rumble": 0.0, "tones": 0.0,
+        "babble_snr_db": [0.0, 20.0], "cache_mb": 1024.0, "noise_cache_mb": 256.0,
         "workers": "auto",
     }
 
@@ -58,33 +67,38 @@ class SpeechTask(Task):
         return data
 
     def default_corruption(self, data: dict[str, Any]) -> Corruption:
-        """A broad noise mixture: real recordings, babble, coloured noise and, when ``data.rumble`` /
-        ``data.tones`` give them a weight, low-frequency rumble and steady tones; with some reverb and hum."""
+        """A broad noise mixture, one noise type a sample drawn by the weights ``data.recorded`` (real
+        recordings), ``data.babble``, ``data.colored`` (each of white, pink and brown noise), ``data.rumble``
+        and ``data.tones`` (a weight of 0 leaves a type out); with some reverb and hum."""
         data = self.data({"data": data})
         snr = data["snr_db"]
+        weight = {kind: _noise_weight(data, kind) for kind in ("recorded", "babble", "colored", "rumble", "tones")}
         noise_file = get("noise_file")
         noise_file_defaults = {prm.name: prm.default for prm in noise_file.params}
         extras = {param: data[key] for key, param in NOISE_FILE_SETTINGS if data[key] != noise_file_defaults[param]}
         options, weights = [], []
         for folder in data["noise_dirs"] or []:
-            options.append(noise_file(dir=folder, snr_db=snr, mix=0.3, **extras))
-            weights.append(3.0)
-        if data["clean_dirs"]:
-            options.append(get("babble")(dir=data["clean_dirs"][0], speakers=[3, 8], snr_db=[0.0, 20.0]))
-            weights.append(1.0)
+            if weight["recorded"]:
+                options.append(noise_file(dir=folder, snr_db=snr, mix=0.3, **extras))
+                weights.append(weight["recorded"])
+        if data["clean_dirs"] and weight["babble"]:
+            options.append(get("babble")(dir=data["clean_dirs"][0], speakers=[3, 8], snr_db=data["babble_snr_db"]))
+            weights.append(weight["babble"])
         for color in ("white", "pink", "brown"):
-            options.append(get("colored_noise")(color=color, snr_db=snr))
-            weights.append(0.5)
-        for kind in ("rumble", "tones"):  # synthetic low-frequency and tonal noise: their weights among the noises
-            weight = data[kind]
-            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
-                raise TaskError(f"data.{kind}={weight!r} must be a weight >= 0 (0: off)")
-            if weight:
+            if weight["colored"]:
+                options.append(get("colored_noise")(color=color, snr_db=snr))
+                weights.append(weight["colored"])
+        for kind in ("rumble", "tones"):
+            if weight[kind]:
                 options.append(get(kind)(snr_db=snr))
-                weights.append(float(weight))
+                weights.append(weight[kind])
+        if not options:
+            raise TaskError("the auto corruption has no noise: give data.colored, data.rumble or data.tones a "
+                            "weight, or noise or clean folders with data.recorded or data.babble")
         reverb = (get("reverb")(dir=data["rir_dir"], p=0.15) if data["rir_dir"]
                   else get("reverb")(p=0.15, rt60=[0.2, 0.6]))
-        return Chain([reverb, OneOf(options, weights=weights), get("hum")(p=0.05, snr_db=[5.0, 30.0])])
+        noise = options[0] if len(options) == 1 else OneOf(options, weights=weights)
+        return Chain([reverb, noise, get("hum")(p=0.05, snr_db=[5.0, 30.0])])
 
     def build(self, config: dict[str, Any], corruption: Corruption, device: torch.device,
               generator: torch.Generator) -> TaskData:
