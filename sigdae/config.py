@@ -38,6 +38,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "amp": "auto",              # mixed precision where the hardware has it natively (CUDA; CPUs with bf16)
     "log_every_s": 1.0,
     "init": "",                 # checkpoint or run dir whose model (architecture and weights) starts the run
+    "widen": {},                # larger sizes for the init model's options ({hidden = 384}), weights carried over
     "val_batches": 0,           # 0: the whole validation set
     "compile": "",              # torch.compile the model with this backend ("inductor" on a GPU); "": off
     "loggers": [],              # also write the events as: "csv" (epochs.csv), "tensorboard" (tensorboard/)

@@ -57,8 +57,8 @@ def check_train(train: dict[str, Any], defaults: dict[str, Any]) -> None:
     """Each [train] value has its default's type (a whole number where the default is one) and limits."""
     for key, value in train.items():
         default = defaults[key]
-        if isinstance(default, bool) or isinstance(default, str) or isinstance(default, list):
-            continue  # checked where they are used (amp, schedule, optimizer, init, adam_betas)
+        if isinstance(default, (bool, str, list, dict)):
+            continue  # checked where they are used (amp, schedule, optimizer, init, widen, adam_betas)
         if isinstance(default, int) and (not isinstance(value, int) or isinstance(value, bool)):
             raise ConfigError(f"train.{key} must be a whole number, not {value!r}")
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
@@ -68,3 +68,5 @@ def check_train(train: dict[str, Any], defaults: dict[str, Any]) -> None:
             bound = f"above {low:g}" if open_low else f"at least {low:g}"
             bound += f" and at most {high:g}" if high != math.inf else ""
             raise ConfigError(f"train.{key} must be {bound}, not {value!r}")
+    if train.get("widen") and not train.get("init"):
+        raise ConfigError("train.widen needs train.init (--init): the trained model to widen")

@@ -56,7 +56,8 @@ class Trainer:
         self.model = build_model(self.config["model"]["name"],
                                  **{k: v for k, v in self.config["model"].items() if k != "name"}).to(self.device)
         if init_state is not None:
-            load_init_state(self.model, init_state, may_lack_parameters=bool(grown))
+            load_init_state(self.model, init_state, may_lack_parameters=bool(grown),
+                            widen=bool(self.train_cfg.get("widen")))
         self.loss_fn = build_loss(self.config["loss"].get("spec", "mse"))
         self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
         self.weight_l1 = float(self.config["loss"].get("l1", 0.0))

@@ -113,6 +113,19 @@ def test_init_bundled_names_the_bundled_speech_model():
     assert train_config(args)["train"]["init"] == str(bundled_model_path())
 
 
+def test_widen_is_a_table_on_the_command_line():
+    from sigdae.cli import build_parser, train_config
+
+    args = build_parser().parse_args(["train", "--recipe", "speech-realtime", "--init", "bundled",
+                                      "--set", "train.widen={hidden = 384}"])
+    assert train_config(args)["train"]["widen"] == {"hidden": 384}
+
+
+def test_widen_without_init_is_a_usage_error(capsys, tmp_path):
+    assert_usage_error(capsys, "train", "--recipe", "speech-realtime", "--set", "train.widen={hidden = 384}",
+                       "--run-dir", tmp_path / "r", match="train.widen needs train.init")
+
+
 def test_bad_train_setting(capsys, tmp_path):
     assert_usage_error(capsys, "train", "--recipe", "mnist", "--run-dir", tmp_path / "r", "--set", "train.epohcs=2",
                        match="unknown [train] setting 'epohcs'")

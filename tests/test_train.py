@@ -443,6 +443,22 @@ def test_init_grows_options_the_checkpoint_predates_as_identity_layers(tmp_path)
     assert any(k.startswith("context.") for k in tuned) and tuned["context.blocks.1.3.weight"].abs().sum() > 0
 
 
+def test_init_widens_the_model_with_train_widen_and_starts_from_its_function(tmp_path):
+    Trainer(tiny("mnist-undercomplete"), tmp_path / "base").fit()
+    base = load_model(tmp_path / "base" / "last.pt").module.eval()
+    config = tiny("mnist-undercomplete")
+    config["train"].update({"init": str(tmp_path / "base"), "widen": {"code": 96}})
+    wide = Trainer(config, tmp_path / "wide")
+    assert wide.config["model"]["code"] == 96
+    x = torch.rand(4, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(wide.model.eval()(x), base(x), atol=1e-6)
+    wide.fit()
+    saved = load_toml(tmp_path / "wide" / "config.toml")
+    assert saved["model"]["code"] == 96 and saved["train"]["widen"] == {"code": 96}
+    assert load_model(tmp_path / "wide" / "last.pt").module.config["code"] == 96
+
+
 def test_init_weights_that_lack_parameters_are_one_clear_error(tmp_path):
     _, path = _checkpoint_without_context(tmp_path)
     payload = checkpoint.load(path)
