@@ -2,6 +2,7 @@
 at 10 ms blocks, in one process on one thread.
 
     python benchmarks/realtime.py --input NOISY.wav [--seconds 60] [--blocks 3000] [--no-onnx] [--json OUT.json]
+        [--also NAME=CHECKPOINT ...]
 
 1. File path: enhances the same ``--seconds`` of audio (the input tiled or cut to that length) with
    ``Enhancer`` and each model, alternating, ``--repeats`` times; prints the real-time factor of each (the
@@ -12,6 +13,7 @@ at 10 ms blocks, in one process on one thread.
    stream's latency and checks that the streamed output equals the file path's. As in ``sigdae live``, the
    objects alive before the stream starts are frozen out of Python's garbage collector (``collector_frozen``).
 
+``--also`` adds models (another version of the realtime model, say) to both parts, timed beside the others.
 With onnxruntime installed, the realtime model is also exported to ONNX (in a temporary folder) and run
 through both paths beside the PyTorch model (``realtime-onnx``).
 """
@@ -80,6 +82,8 @@ def main() -> None:
     ap.add_argument("--blocks", type=int, default=3000, help="10 ms blocks streamed at each rate")
     ap.add_argument("--no-onnx", action="store_true", help="leave out the ONNX export of the realtime model")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=CHECKPOINT",
+                    help="another causal model timed beside the bundled ones (repeatable)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     models = {"speech": load_model("speech", device="cpu"), "realtime": load_model("realtime", device="cpu")}
@@ -89,11 +93,18 @@ def main() -> None:
 
         export_onnx("realtime", Path(folder.name) / "realtime.onnx")
         models["realtime-onnx"] = load_model(Path(folder.name) / "realtime.onnx")
+    for item in args.also:
+        name, _, path = item.partition("=")
+        if not name or not path or name in models:
+            ap.error(f"--also takes a new NAME=CHECKPOINT, got {item!r}")
+        models[name] = load_model(path, device="cpu")
     x = tiled(args.input, 16000, args.seconds)
     rtf = file_rtf(models, x, 16000, args.repeats)
     print(f"file path, {args.seconds:g} s at 16 kHz, one thread: " +
           ", ".join(f"{name} RTF {value:.4f}" for name, value in rtf.items()) +
-          f"; realtime / speech = {rtf['realtime'] / rtf['speech']:.2f}")
+          f"; realtime / speech = {rtf['realtime'] / rtf['speech']:.2f}" +
+          "".join(f", realtime / {name} = {rtf['realtime'] / rtf[name]:.2f}" for name in
+                  (item.partition("=")[0] for item in args.also)))
     streams = []
     for rate, name in ((rate, name) for rate in (16000, 48000) for name in models if name != "speech"):
         row = stream_blocks(models[name], tiled(args.input, rate, args.blocks / 100 + 1), rate, args.blocks)
