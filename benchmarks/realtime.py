@@ -93,18 +93,19 @@ def main() -> None:
 
         export_onnx("realtime", Path(folder.name) / "realtime.onnx")
         models["realtime-onnx"] = load_model(Path(folder.name) / "realtime.onnx")
+    also = []
     for item in args.also:
         name, _, path = item.partition("=")
         if not name or not path or name in models:
             ap.error(f"--also takes a new NAME=CHECKPOINT, got {item!r}")
         models[name] = load_model(path, device="cpu")
+        also.append(name)
     x = tiled(args.input, 16000, args.seconds)
     rtf = file_rtf(models, x, 16000, args.repeats)
     print(f"file path, {args.seconds:g} s at 16 kHz, one thread: " +
           ", ".join(f"{name} RTF {value:.4f}" for name, value in rtf.items()) +
           f"; realtime / speech = {rtf['realtime'] / rtf['speech']:.2f}" +
-          "".join(f", realtime / {name} = {rtf['realtime'] / rtf[name]:.2f}" for name in
-                  (item.partition("=")[0] for item in args.also)))
+          "".join(f", realtime / {name} = {rtf['realtime'] / rtf[name]:.2f}" for name in also))
     streams = []
     for rate, name in ((rate, name) for rate in (16000, 48000) for name in models if name != "speech"):
         row = stream_blocks(models[name], tiled(args.input, rate, args.blocks / 100 + 1), rate, args.blocks)

@@ -57,7 +57,7 @@ class Trainer:
                                  **{k: v for k, v in self.config["model"].items() if k != "name"}).to(self.device)
         if init_state is not None:
             load_init_state(self.model, init_state, may_lack_parameters=bool(grown),
-                            widen=bool(self.train_cfg.get("widen")))
+                            widen=bool(self.train_cfg["widen"]))
         self.loss_fn = build_loss(self.config["loss"].get("spec", "mse"))
         self.penalty_weights = dict(self.config["loss"].get("penalties", {}))
         self.weight_l1 = float(self.config["loss"].get("l1", 0.0))
