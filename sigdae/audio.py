@@ -144,10 +144,13 @@ def list_audio(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
 SHARP_RESAMPLING = dict(lowpass_filter_width=64, rolloff=0.99, resampling_method="sinc_interp_kaiser", beta=14.77)
 
 
-def resample(x: torch.Tensor, orig_sr: int | float, new_sr: int | float, sharp: bool = False) -> torch.Tensor:
+def resample(x: torch.Tensor, orig_sr: int | float, new_sr: int | float, sharp: bool = False,
+             exact: bool = False) -> torch.Tensor:
     """Resample along the last axis (windowed sinc, torchaudio); returns ``x`` itself when the rates match.
 
-    ``sharp`` uses a longer filter whose pass band reaches closer to the lower Nyquist frequency."""
+    ``sharp`` uses a longer filter whose pass band reaches closer to the lower Nyquist frequency.
+    ``exact`` computes in float64 and rounds once at the end, so that a signal resampled in pieces (a
+    stream) and whole give the same float32 samples: the model after it would magnify the difference."""
     rates = []
     for rate in (orig_sr, new_sr):
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0 or int(rate) != rate:
@@ -159,7 +162,10 @@ def resample(x: torch.Tensor, orig_sr: int | float, new_sr: int | float, sharp: 
 
     if not x.is_floating_point():
         x = x.float()
-    return AF.resample(x, rates[0], rates[1], **(SHARP_RESAMPLING if sharp else {}))
+    options = SHARP_RESAMPLING if sharp else {}
+    if exact and x.dtype != torch.float64:
+        return AF.resample(x.double(), rates[0], rates[1], **options).to(x.dtype)
+    return AF.resample(x, rates[0], rates[1], **options)
 
 
 # ---- writing ----------------------------------------------------------------------------------------

@@ -138,7 +138,8 @@ class Enhancer:
         source = x.to(self.model.device) if self.on_gpu else x
         split = self.split(rate)
         sharp = split is not None
-        y = audio.resample(source.float(), rate, self.rate, sharp=sharp).reshape(b * c, 1, -1)
+        exact = not sharp  # the model's band alone is what a stream gives: resample it as the stream does
+        y = audio.resample(source.float(), rate, self.rate, sharp=sharp, exact=exact).reshape(b * c, 1, -1)
         short = self.min_samples - y.shape[-1]
         if short > 0:
             y = torch.nn.functional.pad(y, (0, short))
@@ -147,7 +148,7 @@ class Enhancer:
             out = self.model.denoise(y).float()
         if short > 0:
             out = out[..., : y.shape[-1] - short]
-        out = audio.resample(out.reshape(b, c, -1), self.rate, rate, sharp=sharp)[..., :t]
+        out = audio.resample(out.reshape(b, c, -1), self.rate, rate, sharp=sharp, exact=exact)[..., :t]
         if out.shape[-1] < t:
             out = torch.nn.functional.pad(out, (0, t - out.shape[-1]))
         if split is not None:

@@ -48,7 +48,7 @@ class StreamResampler:
 
     def _emit(self, stop: int) -> torch.Tensor:
         lo = self._grid_before(self._done)
-        piece = audio.resample(self._buffer[:, lo - self._start:], self.src, self.dst)
+        piece = audio.resample(self._buffer[:, lo - self._start:], self.src, self.dst, exact=True)
         base = lo // self.unit_in * self.unit_out
         out = piece[:, self._done - base: stop - base]
         self._done = stop

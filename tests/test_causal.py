@@ -118,10 +118,13 @@ def test_stream_resampler_equals_resampling_whole(src, dst):
         outs.append(resampler.process(x[:, pos:pos + n]))
         pos += n
     outs.append(resampler.flush())
-    whole = audio.resample(x, src, dst)
+    whole = audio.resample(x, src, dst, exact=True)
     streamed = torch.cat(outs, dim=1)
-    assert streamed.shape == whole.shape
-    assert (streamed - whole).abs().max() < 1e-5
+    assert streamed.shape == whole.shape and streamed.dtype == torch.float32
+    # computed in float64 and rounded once, pieces and whole agree to the last float32 bit or so, which
+    # keeps a causal model's stream equal to its file path at 44.1 and 48 kHz
+    assert (streamed - whole).abs().max() < 1e-6
+    assert (whole - audio.resample(x, src, dst)).abs().max() < 1e-4
 
 
 @pytest.mark.parametrize("rate, channels, strength", [(16000, 1, 1.0), (48000, 2, 0.7), (44100, 1, 1.0)])
