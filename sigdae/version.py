@@ -1,3 +1,3 @@
 """The version of sigdae (the package metadata in pyproject.toml carries the same number)."""
 
-__version__ = "0.11.0"
+__version__ = "0.12.0"
