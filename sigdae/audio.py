@@ -11,6 +11,7 @@ naming the file.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,16 @@ def list_audio(folder: str | os.PathLike, recursive: bool = True) -> list[str]:
 SHARP_RESAMPLING = dict(lowpass_filter_width=64, rolloff=0.99, resampling_method="sinc_interp_kaiser", beta=14.77)
 
 
+@functools.lru_cache(maxsize=32)
+def _resampler(orig: int, new: int, sharp: bool, dtype: torch.dtype, device: torch.device) -> torch.nn.Module:
+    """torchaudio's resampler with its filter built once: a stream resamples every block, and building
+    the filter took over half of each call."""
+    import torchaudio.transforms as AT
+
+    with torch.inference_mode(False):  # a filter built in a stream's inference mode still serves training
+        return AT.Resample(orig, new, dtype=dtype, **(SHARP_RESAMPLING if sharp else {})).to(device)
+
+
 def resample(x: torch.Tensor, orig_sr: int | float, new_sr: int | float, sharp: bool = False,
              exact: bool = False) -> torch.Tensor:
     """Resample along the last axis (windowed sinc, torchaudio); returns ``x`` itself when the rates match.
@@ -158,14 +169,10 @@ def resample(x: torch.Tensor, orig_sr: int | float, new_sr: int | float, sharp: 
         rates.append(int(rate))
     if rates[0] == rates[1]:
         return x
-    import torchaudio.functional as AF
-
     if not x.is_floating_point():
         x = x.float()
-    options = SHARP_RESAMPLING if sharp else {}
-    if exact and x.dtype != torch.float64:
-        return AF.resample(x.double(), rates[0], rates[1], **options).to(x.dtype)
-    return AF.resample(x, rates[0], rates[1], **options)
+    work = x.double() if exact else x
+    return _resampler(rates[0], rates[1], sharp, work.dtype, work.device)(work).to(x.dtype)
 
 
 # ---- writing ----------------------------------------------------------------------------------------
